@@ -1,0 +1,224 @@
+"""Checks for `reparameterize(mu, logvar)`.
+
+Statistical checks use n = 20,000 x 8 draws from fixed (mu, logvar) rows. Each
+check's false-failure probability for a correct implementation is at most
+1e-6: its bound is Bonferroni-corrected over the statistics it tests (normal
+approximation for means and correlations, whose n is large; DKW inequality
+for the distribution of the noise, which holds for every n).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from grader.checks import (Call, Check, CheckFailure, Planner, Run, expect_close, expect_tensor,
+                           expect_unmutated, normal_two_sided_bound)
+
+P_FALSE_FAILURE = 1e-6
+N, D = 20_000, 8
+FN = "reparameterize"
+
+
+def _sample_plan(p: Planner) -> dict:
+    return p.shared("samples", _plan_samples)
+
+
+def _plan_samples(p: Planner) -> dict:
+    """One shared probe: rows of identical (mu, logvar), two calls without reseeding in between."""
+    mu_row = torch.linspace(-3.0, 3.0, D, dtype=torch.float64)
+    logvar_row = torch.linspace(-4.0, 2.0, D, dtype=torch.float64).flip(0)
+    mu = p.add(mu_row.expand(N, D).to(torch.float32))
+    logvar = p.add(logvar_row.expand(N, D).to(torch.float32))
+    p.probe("samples", [Call(fn=FN, args=(mu, logvar), seed=p.next_seed(), repeat=2)])
+    return {"mu": mu.value.double(), "std": (0.5 * logvar.value.double()).exp()}
+
+
+def _samples(run: Run, planned: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    call = run.call("samples")
+    values = call.values()
+    if len(values) != 2:
+        raise CheckFailure(f"`{call.description}` did not return a value for each call.")
+    z1, z2 = (expect_tensor(v, what=f"`{call.description}`", shape=(N, D), dtype=torch.float32) for v in values)
+    return z1.double(), z2.double()
+
+
+def _noise(z: torch.Tensor, planned: dict) -> torch.Tensor:
+    return (z - planned["mu"]) / planned["std"]
+
+
+class ShapeAndDtype(Check):
+    name = "shape_and_dtype"
+    title = "Returns a tensor of mu's shape and dtype (float32 and float64, 1-3 dimensions)"
+
+    def plan(self, p: Planner):
+        cases = []
+        for i, (shape, dtype) in enumerate([((5,), torch.float32), ((4, 3), torch.float32),
+                                            ((2, 3, 4), torch.float32), ((6, 2), torch.float64)]):
+            mu, logvar = p.randn(*shape, dtype=dtype), p.randn(*shape, dtype=dtype)
+            cases.append((p.probe(f"shape{i}", [Call(fn=FN, args=(mu, logvar), seed=p.next_seed())]), shape, dtype))
+        return cases
+
+    def judge(self, run: Run, cases):
+        for probe_id, shape, dtype in cases:
+            call = run.call(probe_id)
+            expect_tensor(call.value(), what=f"`{call.description}`", shape=shape, dtype=dtype)
+
+
+class Mean(Check):
+    name = "mean"
+    title = "The samples' mean is mu (per element, over 20,000 draws)"
+
+    def plan(self, p):
+        return _sample_plan(p)
+
+    def judge(self, run, planned):
+        z, _ = _samples(run, planned)
+        bound = normal_two_sided_bound(P_FALSE_FAILURE / D)
+        mean = z.mean(0)
+        standard_error = planned["std"][0] / math.sqrt(N)
+        zscore = (mean - planned["mu"][0]) / standard_error
+        worst = int(zscore.abs().argmax())
+        if zscore.abs()[worst] > bound:
+            raise CheckFailure(
+                f"Sample mean of z in column {worst} over {N:,} draws with mu = {planned['mu'][0, worst]:.3g}, "
+                f"logvar = {2 * planned['std'][0, worst].log():.3g} is off by {zscore[worst]:.1f} standard errors.",
+                expected=f"{planned['mu'][0, worst]:.4f} ± {bound * standard_error[worst]:.4f}",
+                got=f"{mean[worst]:.4f}",
+                hint="z must be mu plus zero-mean noise: use standard normal noise (`torch.randn_like`), "
+                     "not uniform noise (`torch.rand_like`), and add mu exactly once.")
+
+
+class StandardDeviation(Check):
+    name = "standard_deviation"
+    title = "The samples' standard deviation is exp(logvar / 2)"
+
+    def plan(self, p):
+        return _sample_plan(p)
+
+    def judge(self, run, planned):
+        z, _ = _samples(run, planned)
+        std = planned["std"][0]
+        got = z.std(0)
+        # var_hat / var ~ 1 ± z * sqrt(2 / (n - 1)) for Gaussian samples (normal approximation, n = 20,000)
+        bound = normal_two_sided_bound(P_FALSE_FAILURE / D) * math.sqrt(2 / (N - 1))
+        ratio = got.pow(2) / std.pow(2) - 1
+        worst = int(ratio.abs().argmax())
+        if ratio.abs()[worst] > bound:
+            lv = 2 * std[worst].log()
+            hint = "The standard deviation is exp(0.5 * logvar): logvar is the log of the variance."
+            if abs(got[worst] - (2 * lv).exp().sqrt()) < 0.05 * got[worst] + 1e-12:
+                hint = "You used exp(logvar) (the variance) as the standard deviation; use exp(0.5 * logvar)."
+            elif abs(got[worst] - lv.abs()) < 0.05 * got[worst] + 1e-12:
+                hint = "You multiplied the noise by logvar itself; the standard deviation is exp(0.5 * logvar)."
+            raise CheckFailure(
+                f"Sample standard deviation of z in column {worst} (logvar = {lv:.3g}) over {N:,} draws.",
+                expected=f"{std[worst]:.4f} (variance within ±{100 * bound:.1f}%)", got=f"{got[worst]:.4f}", hint=hint)
+
+
+class GaussianNoise(Check):
+    name = "gaussian_noise"
+    title = "The noise (z - mu) / std is standard normal (Kolmogorov-Smirnov distance, DKW bound)"
+
+    def plan(self, p):
+        return _sample_plan(p)
+
+    def judge(self, run, planned):
+        z, _ = _samples(run, planned)
+        eps = _noise(z, planned).reshape(-1).sort().values
+        n = eps.numel()
+        cdf = 0.5 * torch.erfc(-eps / math.sqrt(2))
+        ranks = torch.arange(1, n + 1, dtype=torch.float64)
+        distance = torch.maximum(ranks / n - cdf, cdf - (ranks - 1) / n).max().item()
+        bound = math.sqrt(math.log(2 / P_FALSE_FAILURE) / (2 * n))  # DKW: P(D_n > eps) <= 2 exp(-2 n eps^2)
+        if distance > bound:
+            raise CheckFailure(
+                f"The standardised noise (z - mu) / exp(logvar / 2) of {n:,} draws is not N(0, 1): "
+                f"its Kolmogorov-Smirnov distance to the normal CDF is {distance:.4f}.",
+                expected=f"at most {bound:.4f}", got=f"{distance:.4f}",
+                hint="Draw eps with `torch.randn_like(mu)` (standard normal), not `torch.rand_like` (uniform).")
+
+
+class IndependentElements(Check):
+    name = "independent_elements"
+    title = "Noise is independent across batch rows and across dimensions"
+
+    def plan(self, p):
+        return _sample_plan(p)
+
+    def judge(self, run, planned):
+        z, _ = _samples(run, planned)
+        eps = _noise(z, planned)
+        bound = normal_two_sided_bound(P_FALSE_FAILURE / 2)
+        pairs = {"neighbouring batch rows": (eps[:-1].reshape(-1), eps[1:].reshape(-1)),
+                 "neighbouring dimensions": (eps[:, :-1].reshape(-1), eps[:, 1:].reshape(-1))}
+        for what, (a, b) in pairs.items():
+            r = torch.corrcoef(torch.stack([a, b]))[0, 1].item()
+            if not math.isfinite(r) or abs(r) * math.sqrt(a.numel()) > bound:
+                raise CheckFailure(
+                    f"The noise of {what} is correlated (correlation {r:.3f} over {a.numel():,} pairs).",
+                    expected=f"|correlation| ≤ {bound / math.sqrt(a.numel()):.4f}", got=f"{r:.4f}",
+                    hint="Draw one independent noise value per element: `torch.randn_like(mu)`, not "
+                         "`torch.randn(mu.shape[-1])` or `torch.randn(batch, 1)` broadcast over the batch.")
+
+
+class FreshNoiseEachCall(Check):
+    name = "fresh_noise_each_call"
+    title = "Two consecutive calls draw different, independent noise (no reseeding)"
+
+    def plan(self, p):
+        return _sample_plan(p)
+
+    def judge(self, run, planned):
+        z1, z2 = _samples(run, planned)
+        e1, e2 = _noise(z1, planned).reshape(-1), _noise(z2, planned).reshape(-1)
+        r = torch.corrcoef(torch.stack([e1, e2]))[0, 1].item()
+        bound = normal_two_sided_bound(P_FALSE_FAILURE) / math.sqrt(e1.numel())
+        if torch.equal(z1, z2) or not math.isfinite(r) or abs(r) > bound:
+            raise CheckFailure(
+                "Two consecutive calls with the same mu and logvar returned "
+                + ("identical samples." if torch.equal(z1, z2) else f"correlated samples (correlation {r:.3f})."),
+                hint="Do not call `torch.manual_seed` or create a seeded `torch.Generator` inside your function: "
+                     "draw from torch's global generator so each call gets fresh noise.")
+
+
+class Gradients(Check):
+    name = "gradients"
+    title = "Gradients flow to mu and logvar with the right values (dz/dmu = 1, dz/dlogvar = (z - mu) / 2)"
+
+    def plan(self, p):
+        mu, logvar = p.randn(64, 5), p.uniform(64, 5, low=-3.0, high=1.5)
+        upstream = p.randn(64, 5)
+        p.probe("gradients", [Call(fn=FN, args=(mu, logvar), seed=p.next_seed(), grad_wrt=(0, 1), upstream=upstream)])
+        return {"mu": mu.value.double(), "g": upstream.value.double()}
+
+    def judge(self, run, planned):
+        call = run.call("gradients")
+        z = expect_tensor(call.value(), what=f"`{call.description}`", shape=(64, 5)).double()
+        g = planned["g"]
+        for key, name, expected, hint in [
+            (0, "mu", g, "z must depend on mu as z = mu + ...; do not detach mu or sample with `torch.normal`."),
+            (1, "logvar", g * 0.5 * (z - planned["mu"]),
+             "Sample eps without gradient and compute z = mu + exp(0.5 * logvar) * eps; `torch.normal(...)` and "
+             "`Normal(...).sample()` do not pass gradients, `.rsample()` does."),
+        ]:
+            grad = call.grad(key)
+            if grad is None:
+                raise CheckFailure(f"No gradient reached `{name}` through `{call.description}`.", hint=hint)
+            expect_close(grad, expected, what=f"d(sum(g * z))/d{name}", rtol=1e-4, atol=1e-5, hint=hint)
+
+
+class InputsUnchanged(Check):
+    name = "inputs_unchanged"
+    title = "Does not modify mu or logvar in place"
+
+    def plan(self, p):
+        mu, logvar = p.randn(16, 4), p.randn(16, 4)
+        return p.probe("inplace", [Call(fn=FN, args=(mu, logvar), seed=p.next_seed())])
+
+    def judge(self, run, probe_id):
+        expect_unmutated(run.call(probe_id), {0: "mu", 1: "logvar"})
+
+
+CHECKS = [ShapeAndDtype(), Mean(), StandardDeviation(), GaussianNoise(), IndependentElements(),
+          FreshNoiseEachCall(), Gradients(), InputsUnchanged()]

@@ -1,0 +1,1 @@
+"""Grading core: exercise specs, sandbox, harness, judge and CLI. No Django."""

@@ -1,0 +1,54 @@
+"""Harness entry point: `python -m grader.harness` (in the image: `-m dgm_harness`).
+
+Imports torch first (so a pre-started container has paid for it), then blocks
+on stdin for the job, imports the student's module from scratch space and runs
+the planned probes, sending each probe's outputs as a frame on a private copy
+of stdout. The student's own prints go to a capped file in scratch space.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import torch
+from safetensors.torch import load as load_tensors
+
+from . import guards, protocol
+from .runner import run_job
+
+_write = os.write
+
+
+class Emitter:
+    def __init__(self, fd: int, nonce: str):
+        self.fd, self.nonce = fd, nonce
+
+    def __call__(self, kind: str, payload: dict, blob: bytes = b"") -> None:
+        data = memoryview(protocol.encode_frame(self.nonce, kind, payload, blob))
+        while data:
+            data = data[_write(self.fd, data):]
+
+
+def main() -> None:
+    private_stdout = os.dup(1)
+    spec, blob = protocol.read_job(sys.stdin.buffer.read)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+
+    scratch = os.environ.get("DGM_SCRATCH", "/tmp")
+    output_path = os.path.join(scratch, "student-output.txt")
+    output_fd = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+
+    torch.set_num_threads(int(spec.get("threads", 1)))
+    torch.manual_seed(int(spec.get("seed", 0)))
+    mode = guards.install(spec.get("guards", {}))
+    tensors = load_tensors(blob) if blob else {}
+    emit = Emitter(private_stdout, spec["nonce"])
+    run_job(spec, tensors, emit, scratch=scratch, output_path=output_path, guard_mode=mode)
+    os._exit(0)  # student threads must not keep the sandbox alive
+
+
+if __name__ == "__main__":
+    main()

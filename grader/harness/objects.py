@@ -1,0 +1,37 @@
+"""Public scaffolding objects a probe can ask for: tiny networks and optimizers,
+or an instance of a class from the student's module with given weights."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+def mlp(sizes: list[int], activation: str, out_activation: str | None) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    if out_activation:
+        layers.append(ACTIVATIONS[out_activation]())
+    return nn.Sequential(*layers)
+
+
+def build(spec: dict, tensors: dict, objects: dict, module) -> object:
+    kind = spec["type"]
+    if kind == "mlp":
+        obj = mlp(spec["sizes"], spec.get("activation", "leaky_relu"), spec.get("out_activation"))
+    elif kind == "student_class":
+        obj = getattr(module, spec["name"])(*spec.get("args", []), **spec.get("kwargs", {}))
+    elif kind in ("sgd", "adam"):
+        params = objects[spec["params_of"]].parameters()
+        options = {k: (tuple(v) if isinstance(v, list) else v) for k, v in spec.get("options", {}).items()}
+        return (torch.optim.SGD if kind == "sgd" else torch.optim.Adam)(params, **options)
+    else:
+        raise ValueError(f"unknown object type {kind!r}")
+    if "state" in spec:
+        state = {name: tensors[key] for name, key in spec["state"].items()}
+        obj.load_state_dict(state, strict=True)
+    return obj

@@ -1,0 +1,185 @@
+"""Imports the submission and runs the probes, one frame per probe."""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import signal
+import sys
+import time
+import traceback
+
+import torch
+from safetensors.torch import save as save_tensors
+
+from . import guards, objects
+from .values import Encoder, resolve
+
+MAX_TRACEBACK = 4000
+
+
+class ProbeTimeout(BaseException):
+    """Raised by the soft per-call alarm; a BaseException so `except Exception` in
+    student code does not swallow it."""
+
+
+def _on_alarm(signum, frame):
+    raise ProbeTimeout()
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def describe_error(exc: BaseException, submission_path: str, seconds: float) -> dict:
+    if isinstance(exc, ProbeTimeout):
+        return {"type": "Timeout", "message": f"did not return within {seconds:g} s"}
+    if isinstance(exc, SystemExit):
+        return {"type": "SystemExit", "message": f"called exit({exc.code!r})"}
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == submission_path]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)
+    text = "".join(lines)
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc)[:1000],
+        "traceback": text[-MAX_TRACEBACK:],
+    }
+
+
+def import_submission(spec: dict, scratch: str):
+    folder = os.path.join(scratch, "submission")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, spec["submission"]["module"] + ".py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(spec["submission"]["source"])
+    sys.path.insert(0, folder)
+    module_spec = importlib.util.spec_from_file_location(spec["submission"]["module"], path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_spec.name] = module
+    module_spec.loader.exec_module(module)
+    return module, path
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(((a == b) | (a.isnan() & b.isnan())).all()) if a.is_floating_point() else torch.equal(a, b)
+
+
+def run_call(call: dict, module, tensors, objs, encoder: Encoder, timeout: float, path: str) -> dict:
+    target = objs[call["object"]] if "object" in call else getattr(module, call["fn"], None)
+    if target is None:
+        return {"ok": False, "error": {"type": "MissingName", "message": f"your module does not define `{call['fn']}`"}}
+    args = [resolve(r, tensors, objs) for r in call.get("args", [])]
+    kwargs = {k: resolve(r, tensors, objs) for k, r in call.get("kwargs", {}).items()}
+    grad = call.get("grad")
+    for key in grad["wrt"] if grad else []:
+        holder, index = (args, key) if isinstance(key, int) else (kwargs, key)
+        holder[index] = holder[index].detach().requires_grad_(True)
+    inputs = list(enumerate(args)) + list(kwargs.items())
+    before = {k: v.detach().clone() for k, v in inputs if isinstance(v, torch.Tensor)}
+
+    returns, record = [], {"ok": True}
+    started = time.perf_counter()
+    try:
+        with time_limit(timeout):
+            if call.get("seed") is not None:
+                torch.manual_seed(int(call["seed"]))
+            for _ in range(int(call.get("repeat", 1))):
+                returns.append(target(*args, **kwargs))
+            if grad:
+                record["grads"] = _backward(returns[0], grad, args, kwargs, tensors, encoder)
+    except BaseException as exc:  # the student's exception is a result, not our crash
+        record = {"ok": False, "error": describe_error(exc, path, timeout)}
+    record["seconds"] = time.perf_counter() - started
+    record["returns"] = [encoder.value(r) for r in returns]
+    record["mutated"] = [k for k, v in inputs if isinstance(v, torch.Tensor) and not _same(before[k], v.detach())]
+    record["state"] = {
+        name: {k: encoder.tensor(v) for k, v in objs[name].state_dict().items()} for name in call.get("record_state", [])
+    }
+    record["forbidden"] = guards.take()
+    return record
+
+
+def _backward(out, grad: dict, args, kwargs, tensors, encoder: Encoder) -> dict:
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"expected a tensor to differentiate, got {type(out).__name__}")
+    upstream = tensors[grad["upstream"]] if grad.get("upstream") else None
+    if not out.requires_grad:
+        return {str(key): {"none": True} for key in grad["wrt"]}
+    torch.autograd.backward(out, grad_tensors=upstream)
+    result = {}
+    for key in grad["wrt"]:
+        value = args[key] if isinstance(key, int) else kwargs[key]
+        result[str(key)] = encoder.tensor(value.grad) if value.grad is not None else {"none": True}
+    return result
+
+
+def run_probe(probe: dict, module, tensors, timeout: float, path: str) -> tuple[dict, bytes]:
+    encoder = Encoder(probe["id"])
+    payload: dict = {"id": probe["id"], "calls": []}
+    objs: dict = {}
+    try:
+        with time_limit(timeout):
+            for name, spec in probe.get("objects", {}).items():
+                objs[name] = objects.build(spec, tensors, objs, module)
+    except BaseException as exc:
+        payload["error"] = describe_error(exc, path, timeout)
+        payload["forbidden"] = guards.take()
+        return payload, b""
+    for call in probe["calls"]:
+        payload["calls"].append(run_call(call, module, tensors, objs, encoder, timeout, path))
+        if not payload["calls"][-1]["ok"] and call.get("stop_on_error", True):
+            break
+    blob = save_tensors(encoder.tensors) if encoder.tensors else b""
+    return payload, blob
+
+
+def _flush_student_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def _student_output(path: str, cap: int) -> dict:
+    _flush_student_streams()
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(cap)
+    except OSError:
+        return {"text": "", "bytes": 0}
+    return {"text": head.decode("utf-8", "replace"), "bytes": size}
+
+
+def run_job(spec: dict, tensors: dict, emit, *, scratch: str, output_path: str, guard_mode) -> None:
+    timeout = float(spec.get("probe_timeout_s", 10))
+    context = guard_mode if guard_mode is not None else contextlib.nullcontext()
+    with context:
+        emit("phase", {"phase": "import"})
+        path = os.path.join(scratch, "submission", spec["submission"]["module"] + ".py")
+        try:
+            with time_limit(timeout):
+                module, path = import_submission(spec, scratch)
+        except BaseException as exc:
+            _flush_student_streams()
+            emit("done", {"import_error": describe_error(exc, path, timeout),
+                          "output": _student_output(output_path, spec.get("output_cap", 20000))})
+            return
+        import_forbidden = guards.take()
+        for probe in spec["probes"]:
+            emit("phase", {"probe": probe["id"]})
+            payload, blob = run_probe(probe, module, tensors, timeout, path)
+            _flush_student_streams()
+            emit("probe", payload, blob)
+    emit("done", {
+        "import_forbidden": import_forbidden,
+        "output": _student_output(output_path, spec.get("output_cap", 20000)),
+        "versions": {"torch": torch.__version__, "python": sys.version.split()[0]},
+    })

@@ -1,0 +1,145 @@
+"""Grading one submission: plan probes, run the sandbox, judge outside it.
+
+Layered as sandbox -> runner output -> checks -> Result. Every byte that comes
+back from the sandbox is untrusted and read through `outputs.Run`.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+import torch
+
+from . import staticscan
+from .feedback import CheckFailure
+from .harness import protocol
+from .materialize import SubmissionError, materialize
+from .outputs import Run
+from .probes import Planner
+from .result import Result, TestResult
+from .sandbox import Sandbox, SandboxRun, SandboxUnavailable
+from .spec import DELEGATION_CHECK, CheckSpec, Exercise
+
+DEFAULT_SEED = 20261122
+
+
+def plan_job(exercise: Exercise, source: str, seed: int) -> tuple[Planner, dict, bytes, str]:
+    planner = Planner(seed)
+    planned = {c.name: c.check.plan(planner) for c in exercise.checks if c.check is not None}
+    nonce = secrets.token_hex(16)
+    delegation = exercise.delegation
+    spec, blob = planner.job(
+        nonce=nonce, seed=seed, threads=max(1, int(exercise.limits.cpus)),
+        probe_timeout_s=exercise.limits.probe_time_s,
+        submission={"module": exercise.module, "source": source},
+        guards={k: delegation[k] for k in ("python", "kl_registry", "torch_function_patterns") if k in delegation},
+    )
+    return planner, planned, protocol.encode_job(spec, blob), nonce
+
+
+def read_run(raw: SandboxRun, planner: Planner, nonce: str, exercise: Exercise) -> tuple[Run, str, str, dict]:
+    """Decode the sandbox's frames into a Run; decide the status and the summary message."""
+    run = Run(descriptions=planner.descriptions)
+    current, done = "the start-up of the grader", None
+    for kind, payload, blob in protocol.decode_frames(raw.stdout, nonce):
+        if kind == "phase":
+            probe = payload.get("probe")
+            current = "your module's import" if payload.get("phase") == "import" else (
+                f"`{planner.descriptions[probe][0]}`" if probe in planner.descriptions else current)
+        elif kind == "probe":
+            run.add_probe(payload, blob)
+        elif kind == "done":
+            done = payload
+    limits = exercise.limits
+    status, message = "graded", ""
+    if raw.oom_killed:
+        status = "memory_limit"
+        message = f"Your code used more than the memory limit of {limits.memory_mb} MB while running {current}."
+    elif raw.timed_out:
+        status = "timeout"
+        message = f"The time limit of {limits.wall_time_s:g} s ran out while running {current}."
+    elif raw.output_overflow:
+        status = "error"
+        message = f"Your code wrote more than {limits.output_mb} MB to the grader's output channel."
+    elif done is None:
+        status = "error"
+        code = raw.exit_code
+        how = f"exit code {code}" if code is None or code >= 0 else f"signal {-code}"
+        message = f"The process running your code ended ({how}) during {current}."
+        if current == "your module's import":
+            message += " Do not call `exit()`, `sys.exit()` or `os._exit()` at module level."
+    elif isinstance(done.get("import_error"), dict):
+        status = "error"
+        run.import_error = done["import_error"]
+        message = "Your module could not be imported."
+    if status != "graded":
+        run.stopped_reason = message[0].lower() + message[1:].rstrip(".")
+    if done and isinstance(done.get("import_forbidden"), list):
+        run.forbidden_at_import = [str(x)[:100] for x in done["import_forbidden"]]
+    output = done.get("output") if done else None
+    extra = {"student_output": output if isinstance(output, dict) else None,
+             "versions": done.get("versions") if done and isinstance(done.get("versions"), dict) else {}}
+    return run, status, message, extra
+
+
+def judge_check(spec: CheckSpec, run: Run, planned, source: str, exercise: Exercise) -> TestResult:
+    title = spec.check.title if spec.check else "Implemented yourself, not delegated to the library"
+    try:
+        if spec.check is None:
+            note = _judge_delegation(run, source, exercise)
+        else:
+            note = spec.check.judge(run, planned)
+        return TestResult(spec.name, title, spec.points, spec.points, "passed", note or "", spec.visibility)
+    except CheckFailure as failure:
+        return TestResult(spec.name, title, 0.0, spec.points, "failed", failure.markdown(), spec.visibility)
+    except Exception as exc:  # a bug in a check, not the student's fault: say so
+        return TestResult(spec.name, title, 0.0, spec.points, "error",
+                          f"The grader could not evaluate this check ({type(exc).__name__}: {exc}). "
+                          "Please report this to your instructor.", spec.visibility)
+
+
+def _judge_delegation(run: Run, source: str, exercise: Exercise) -> str | None:
+    findings = staticscan.scan(source, exercise.delegation.get("static", []))
+    seen = run.all_forbidden()
+    if findings or seen:
+        where = [f"`{f.name}` (line {f.line})" for f in findings] + [f"a call to `{s}` at run time" for s in seen]
+        raise CheckFailure("Your submission uses library code this exercise asks you to write yourself: "
+                           + ", ".join(dict.fromkeys(where)) + ".",
+                           hint="Implement the formula with basic tensor operations.")
+    return None
+
+
+def _failed_everywhere(exercise: Exercise, status: str, message: str, started: float, provenance: dict) -> Result:
+    tests = [TestResult(c.name, c.check.title if c.check else "Implemented yourself, not delegated to the library",
+                        0.0, c.points, "failed", message, c.visibility) for c in exercise.checks]
+    return Result(status=status, score=0.0, max_score=exercise.max_score, execution_time=time.monotonic() - started,
+                  output=message, tests=tests, provenance=provenance)
+
+
+def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, seed: int = DEFAULT_SEED) -> Result:
+    started = time.monotonic()
+    provenance = {"exercise": exercise.slug, "exercise_version": exercise.version, "seed": seed,
+                  "sandbox": sandbox.name, "judge_torch": torch.__version__}
+    try:
+        source = materialize(filename, data)
+    except SubmissionError as exc:
+        return _failed_everywhere(exercise, "error", str(exc), started, provenance)
+    planner, planned, job, nonce = plan_job(exercise, source, seed)
+    try:
+        raw = sandbox.run(job, exercise.limits)
+    except SandboxUnavailable as exc:
+        return Result(status="infrastructure_error", score=0.0, max_score=exercise.max_score,
+                      execution_time=time.monotonic() - started, provenance=provenance,
+                      output=f"The grading infrastructure failed; this attempt does not count. ({exc})")
+    run, status, message, extra = read_run(raw, planner, nonce, exercise)
+    provenance.update({"image": raw.image, "device": raw.device, "sandbox_versions": extra["versions"]})
+    tests = [judge_check(spec, run, planned.get(spec.name), source, exercise) for spec in exercise.checks]
+    output = message
+    student = extra["student_output"]
+    if student and student.get("text"):
+        text = str(student["text"])[-4000:]
+        cut = " (truncated)" if int(student.get("bytes", 0) or 0) > len(student["text"]) else ""
+        output += f"\n\nYour code printed{cut}:\n```\n{text}\n```"
+    return Result(status=status, score=sum(t.score for t in tests), max_score=exercise.max_score,
+                  execution_time=time.monotonic() - started, output=output.strip(), tests=tests,
+                  provenance=provenance, timings={**raw.timings, "total_s": time.monotonic() - started})

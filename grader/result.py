@@ -1,0 +1,63 @@
+"""The result of one grading: one JSON schema for every result (DESIGN.md §5).
+
+Close to Gradescope's results.json: score, max_score, status, execution_time,
+tests[], leaderboard[], plus provenance for reproducible regrades.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+STATUSES = ("graded", "error", "timeout", "memory_limit", "infrastructure_error")
+TEST_STATUSES = ("passed", "failed", "error")
+
+
+@dataclass
+class TestResult:
+    name: str
+    title: str
+    score: float
+    max_score: float
+    status: str
+    output: str
+    visibility: str = "visible"
+
+
+@dataclass
+class Result:
+    status: str
+    score: float
+    max_score: float
+    execution_time: float
+    output: str = ""
+    tests: list[TestResult] = field(default_factory=list)
+    leaderboard: list[dict] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Result":
+        tests = [TestResult(**t) for t in data.get("tests", [])]
+        return cls(**{**data, "tests": tests})
+
+    def render_text(self) -> str:
+        """Human-readable summary for the terminal."""
+        lines = [f"{self.status.upper()}  {self.score:g} / {self.max_score:g}  ({self.execution_time:.2f} s)"]
+        if self.output:
+            lines += ["", self.output.strip()]
+        for t in self.tests:
+            mark = {"passed": "PASS", "failed": "FAIL", "error": "ERR "}[t.status]
+            lines.append(f"\n[{mark}] {t.name}  {t.score:g}/{t.max_score:g}  — {t.title}")
+            if t.status != "passed" and t.output:
+                lines += ["    " + ln for ln in t.output.strip().splitlines()]
+        return "\n".join(lines)

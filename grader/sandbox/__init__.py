@@ -1,0 +1,31 @@
+"""Where the harness runs: the Docker sandbox for student code, and a trusted
+subprocess runner for the instructor's own solutions and the judge's tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..spec import Limits
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox could not run at all (Docker down, image missing): not the student's fault."""
+
+
+@dataclass
+class SandboxRun:
+    stdout: bytes = b""
+    stderr: bytes = b""
+    exit_code: int | None = None
+    timed_out: bool = False
+    oom_killed: bool = False
+    output_overflow: bool = False
+    image: str = ""
+    device: str = "cpu"
+    timings: dict = field(default_factory=dict)
+
+
+class Sandbox:
+    name = "abstract"
+
+    def run(self, job: bytes, limits: Limits) -> SandboxRun:
+        raise NotImplementedError

@@ -1,0 +1,32 @@
+"""A trusted subprocess runner: the same harness, no isolation.
+
+For the instructor's own reference and known-wrong solutions and for tests of
+the judge. Never for student code: the CLI's `grade` always uses Docker.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from ..spec import REPO_ROOT, Limits
+from . import Sandbox, SandboxRun
+
+
+class TrustedSubprocessRunner(Sandbox):
+    name = "subprocess"
+
+    def run(self, job: bytes, limits: Limits) -> SandboxRun:
+        t0 = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="dgm-trusted-") as scratch:
+            env = {**os.environ, "DGM_SCRATCH": scratch, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
+            try:
+                proc = subprocess.run([sys.executable, "-m", "grader.harness"], input=job, capture_output=True,
+                                      env=env, timeout=limits.wall_time_s, cwd=scratch)
+            except subprocess.TimeoutExpired as exc:
+                return SandboxRun(stdout=exc.stdout or b"", stderr=exc.stderr or b"", timed_out=True,
+                                  image="trusted-subprocess", timings={"run_s": time.monotonic() - t0})
+        return SandboxRun(stdout=proc.stdout, stderr=proc.stderr[-65536:], exit_code=proc.returncode,
+                          image="trusted-subprocess", timings={"run_s": time.monotonic() - t0})

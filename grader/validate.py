@@ -1,0 +1,40 @@
+"""Proving an exercise sound: the reference solution and every correct variant in
+right/ get full marks, and each known-wrong solution fails exactly the checks
+it is labelled with."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .judge import grade
+from .result import Result
+from .sandbox import Sandbox
+from .spec import Exercise
+
+
+@dataclass
+class CaseReport:
+    name: str
+    expected_failures: tuple[str, ...]
+    actual_failures: tuple[str, ...]
+    status: str
+    result: Result
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "infrastructure_error" and set(self.expected_failures) == set(self.actual_failures)
+
+
+def grade_case(exercise: Exercise, path, sandbox: Sandbox) -> Result:
+    return grade(exercise, path.name, path.read_bytes(), sandbox=sandbox)
+
+
+def validate(exercise: Exercise, sandbox: Sandbox) -> list[CaseReport]:
+    reports = []
+    cases = [("solution", exercise.solution_path, ())]
+    cases += [(f"right/{path.stem}", path, ()) for path in exercise.right_cases()]
+    cases += [(f"wrong/{c.name}", c.path, c.fails) for c in exercise.wrong_cases()]
+    for name, path, fails in cases:
+        result = grade_case(exercise, path, sandbox)
+        failed = tuple(t.name for t in result.tests if t.status != "passed")
+        reports.append(CaseReport(name, tuple(fails), failed, result.status, result))
+    return reports

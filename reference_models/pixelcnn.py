@@ -1,0 +1,75 @@
+"""PixelCNN (van den Oord, Kalchbrenner & Kavukcuoglu, 2016): masked convolutions
+make p(x) = prod_i p(x_i | x_<i) in raster order, each a 256-way categorical,
+so the log-likelihood is exact: bits/dim = cross-entropy / log 2.
+
+Single-channel images; a type-A mask hides the centre pixel (first layer), type B
+lets later layers see it. This plain stack has the known blind spot that the
+gated PixelCNN (van den Oord et al., 2016b) fixes; it is kept for clarity.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from reference_models.training import SingleLossModel
+
+
+@dataclass
+class PixelCNNConfig:
+    image_size: int = 28
+    width: int = 64
+    n_layers: int = 5  # type-B residual layers after the type-A input layer
+    lr: float = 1e-3
+
+
+class MaskedConv2d(nn.Conv2d):
+    def __init__(self, mask_type: str, c_in: int, c_out: int, kernel_size: int):
+        super().__init__(c_in, c_out, kernel_size, padding=kernel_size // 2)
+        assert mask_type in ("A", "B")
+        k = kernel_size // 2
+        mask = torch.ones_like(self.weight)  # (c_out, c_in, kh, kw)
+        mask[:, :, k, k + (mask_type == "B"):] = 0  # right of the centre (and the centre for A)
+        mask[:, :, k + 1:] = 0  # rows below
+        self.register_buffer("mask", mask)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+
+
+class PixelCNN(SingleLossModel):
+    def __init__(self, config: PixelCNNConfig):
+        super().__init__()
+        self.config = c = config
+        self.conv_in = MaskedConv2d("A", 1, c.width, 7)
+        self.layers = nn.ModuleList(MaskedConv2d("B", c.width, c.width, 3) for _ in range(c.n_layers))
+        self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(c.width, c.width, 1), nn.ReLU(), nn.Conv2d(c.width, 256, 1))
+
+    def forward(self, batch: Tensor) -> Tensor:
+        """uint8 (B, 1, H, W) -> logits (B, 256, H, W) of p(x_i | x_<i)."""
+        h = self.conv_in(batch.float() / 127.5 - 1.0)  # (B, w, H, W)
+        for layer in self.layers:
+            h = h + layer(F.relu(h))  # (B, w, H, W)
+        return self.head(h)  # (B, 256, H, W)
+
+    def bits_per_dim(self, batch: Tensor) -> Tensor:
+        """(B,) exact bits per dimension."""
+        nll = F.cross_entropy(self(batch), batch[:, 0].long(), reduction="none")  # (B, H, W) nats
+        return nll.flatten(1).mean(1) / math.log(2)
+
+    def loss(self, batch: Tensor) -> Tensor:
+        return self.bits_per_dim(batch).mean()
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Raster-order ancestral sampling, one forward pass per pixel. uint8 (n, 1, H, W)."""
+        S, device = self.config.image_size, next(self.parameters()).device
+        x = torch.zeros(n, 1, S, S, dtype=torch.uint8, device=device)
+        for i in range(S):
+            for j in range(S):
+                probs = torch.softmax(self(x)[:, :, i, j], dim=1).cpu()  # (n, 256)
+                x[:, 0, i, j] = torch.multinomial(probs, 1, generator=generator).squeeze(1).to(device)
+        return x
