@@ -9,7 +9,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file

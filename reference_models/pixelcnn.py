@@ -50,7 +50,7 @@ class PixelCNN(SingleLossModel):
 
     def forward(self, batch: Tensor) -> Tensor:
         """uint8 (B, 1, H, W) -> logits (B, 256, H, W) of p(x_i | x_<i)."""
-        h = self.conv_in(batch.float() / 127.5 - 1.0)  # (B, w, H, W)
+        h = self.conv_in(batch.to(self.conv_in.weight.dtype) / 127.5 - 1.0)  # (B, w, H, W)
         for layer in self.layers:
             h = h + layer(F.relu(h))  # (B, w, H, W)
         return self.head(h)  # (B, 256, H, W)
