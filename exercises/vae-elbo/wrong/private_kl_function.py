@@ -1,0 +1,15 @@
+import torch
+import torch.nn.functional as F
+from torch.distributions import Normal
+from torch.distributions.kl import _kl_normal_normal
+
+
+def gaussian_kl(mu, logvar):
+    q = Normal(mu, torch.exp(0.5 * logvar))
+    p = Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    return _kl_normal_normal(q, p).sum(-1)
+
+
+def negative_elbo(x, recon_logits, mu, logvar):
+    bce = F.binary_cross_entropy_with_logits(recon_logits, x, reduction="none").flatten(1).sum(1)
+    return (bce + gaussian_kl(mu, logvar)).mean()
