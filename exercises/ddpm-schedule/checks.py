@@ -146,7 +146,12 @@ def _cosine_variant(T: int, s: float, max_beta: float | None, *, square: bool = 
 
 
 def _cosine_bugs(T: int, s: float, max_beta: float) -> dict[str, torch.Tensor]:
-    bugs = {
+    bugs = {}  # the first match names the bug: argument-specific ones first
+    if max_beta != 0.999:
+        bugs["You clipped at 0.999 instead of at the argument max_beta."] = _cosine_variant(T, s, 0.999)
+    if s != 0.008:
+        bugs["These are the betas for the default s = 0.008: use the argument s."] = _cosine_variant(T, 0.008, max_beta)
+    bugs |= {
         "You did not clip the betas at max_beta: the last beta comes out as (almost) 1, because "
         "alpha_bar(T) = cos(pi / 2) ** 2 is 0. Use `betas.clamp(max=max_beta)`.":
             _cosine_variant(T, s, None),
@@ -160,10 +165,6 @@ def _cosine_bugs(T: int, s: float, max_beta: float) -> dict[str, torch.Tensor]:
         "Your ratio is upside down: beta_i = 1 - alpha_bar(i + 1) / alpha_bar(i), not alpha_bar(i) / alpha_bar(i + 1).":
             (1.0 - 1.0 / (1.0 - _cosine_variant(T, s, None))).clamp(max=max_beta),
     }
-    if s != 0.008:
-        bugs["These are the betas for the default s = 0.008: use the argument s."] = _cosine_variant(T, 0.008, max_beta)
-    if max_beta != 0.999:
-        bugs["You clipped at 0.999 instead of at the argument max_beta."] = _cosine_variant(T, s, 0.999)
     return bugs
 
 
@@ -239,7 +240,13 @@ class AlphasCumprod(Check):
             call = run.call(probe_id)
             what = f"`{call.description}`"
             got = _returned_tensor(call, what)
-            expect_tensor(TensorValue(got), what=what, shape=tuple(betas.shape), dtype=betas.dtype)
+            expect_tensor(TensorValue(got), what=what, shape=tuple(betas.shape))
+            if got.dtype != betas.dtype:
+                raise CheckFailure(f"{what}: the result must have the dtype of betas.", expected=str(betas.dtype),
+                                   got=str(got.dtype),
+                                   hint="Compute with tensor operations on betas (`torch.cumprod(1 - betas, 0)`); "
+                                        "`torch.tensor(list_of_floats)` or `.float()` give float32 whatever the "
+                                        "input was.")
             b = betas.double()  # the reference on exactly the betas the submission saw
             expected = ref.alphas_cumprod(b)
             bugs = {
@@ -317,12 +324,21 @@ def _q_bugs(case: dict) -> dict[str, torch.Tensor]:
     return bugs
 
 
-def _q_result(run: Run, case: dict, *, hint_on_error: str | None = None) -> torch.Tensor:
+def _q_error_hint(message: str) -> str | None:
+    if "out of bounds" in message or "out of range" in message:
+        return ("t is a 0-based index into alphas_cumprod: its values run from 0 to T - 1, so use "
+                "`alphas_cumprod[t]` (not `t + 1`).")
+    if any(word in message for word in ("must match the size", "broadcast", "shape", "size mismatch")):
+        return BROADCAST_HINT
+    return None
+
+
+def _q_result(run: Run, case: dict) -> torch.Tensor:
     try:
         call = run.call(case["id"])
     except CheckFailure as failure:
-        if hint_on_error and failure.hint is None:
-            failure.hint = hint_on_error
+        if failure.hint is None:
+            failure.hint = _q_error_hint(failure.message)
         raise
     what = f"`{call.description}`"
     got = _returned_tensor(call, what)
@@ -384,7 +400,7 @@ class QSampleShapes(Check):
 
     def judge(self, run, cases):
         for case in cases:
-            got = _q_result(run, case, hint_on_error=BROADCAST_HINT)
+            got = _q_result(run, case)
             _q_compare(got, case)
 
 
