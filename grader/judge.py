@@ -6,6 +6,7 @@ back from the sandbox is untrusted and read through `outputs.Run`.
 from __future__ import annotations
 
 import secrets
+import signal
 import time
 
 import torch
@@ -63,8 +64,7 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, exercise: Exercise) 
         message = f"Your code wrote more than {limits.output_mb} MB to the grader's output channel."
     elif done is None:
         status = "error"
-        code = raw.exit_code
-        how = f"exit code {code}" if code is None or code >= 0 else f"signal {-code}"
+        how = _describe_exit(raw.exit_code)
         message = f"The process running your code ended ({how}) during {current}."
         if current == "your module's import":
             message += " Do not call `exit()`, `sys.exit()` or `os._exit()` at module level."
@@ -80,6 +80,17 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, exercise: Exercise) 
     extra = {"student_output": output if isinstance(output, dict) else None,
              "versions": done.get("versions") if done and isinstance(done.get("versions"), dict) else {}}
     return run, status, message, extra
+
+
+def _describe_exit(code: int | None) -> str:
+    """Docker reports death by signal N as 128 + N; a subprocess as -N."""
+    signum = -code if code is not None and code < 0 else (code - 128 if code is not None and code > 128 else None)
+    if signum:
+        try:
+            return f"killed by signal {signal.Signals(signum).name}"
+        except ValueError:
+            return f"killed by signal {signum}"
+    return f"exit code {code}"
 
 
 def judge_check(spec: CheckSpec, run: Run, planned, source: str, exercise: Exercise) -> TestResult:

@@ -9,6 +9,7 @@ here, and the container is removed in every case.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import docker
@@ -22,6 +23,14 @@ from .stream import DockerStreamReader
 LABEL = "dgm.sandbox"
 SANDBOX_USER = "10001:10001"
 STDERR_CAP = 64 * 1024
+KILL_GRACE_S = 20
+
+
+def _kill_quietly(container) -> None:
+    try:
+        container.kill()
+    except DockerException:
+        pass  # already exited
 
 
 def container_config(image: str, limits: Limits, *, labels: dict[str, str]) -> dict:
@@ -93,6 +102,7 @@ class DockerSandbox(Sandbox):
     def __init__(self, image: str, client: docker.DockerClient | None = None):
         self.image = image
         self.client = client or docker_client()
+        self.container_ids: list[str] = []  # every container this sandbox created, for audits in tests
 
     def image_id(self) -> str:
         try:
@@ -111,6 +121,7 @@ class DockerSandbox(Sandbox):
             container = self.client.containers.create(**container_config(self.image, limits, labels={}))
         except DockerException as exc:
             raise SandboxUnavailable(f"could not create the sandbox container: {exc}") from None
+        self.container_ids = [*self.container_ids[-999:], container.id]
         try:
             return self._run_in(container, job, limits, timings, t0, image_id)
         except DockerException as exc:
@@ -137,7 +148,12 @@ class DockerSandbox(Sandbox):
         reader = DockerStreamReader(sock, limits.output_mb * 1024 * 1024, STDERR_CAP)
         outcome = reader.read_until(deadline)
         if outcome != "eof":
-            container.kill()
+            # Kill while still draining the stream: dockerd blocks on an attach
+            # stream nobody reads, and the kill would wait behind it.
+            killer = threading.Thread(target=_kill_quietly, args=(container,), daemon=True)
+            killer.start()
+            reader.drain(time.monotonic() + KILL_GRACE_S)
+            killer.join(KILL_GRACE_S)
         sock.close()
         state = container.wait(timeout=30)
         container.reload()

@@ -53,3 +53,10 @@ class DockerStreamReader:
             self._feed(chunk)
             if self.stdout.overflow:
                 return "overflow"
+
+    def drain(self, deadline: float) -> None:
+        """Read and discard until EOF or the deadline."""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.sock], [], [], min(max(deadline - time.monotonic(), 0), 0.5))
+            if ready and not self.sock.recv(1 << 16):
+                return

@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    bring up the grader and demonstrate gradings
+#   make test   run the full test suite (starts Docker, builds the image)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: venv system docker image test run lint bench clean
+
+$(VENV)/.installed: pyproject.toml $(wildcard requirements/*.txt)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]' $(addprefix -r ,$(wildcard requirements/*.txt))
+	touch $@
+
+venv: $(VENV)/.installed
+
+system:
+	bash scripts/install-system-deps.sh
+
+docker: system
+	bash scripts/start-docker.sh
+
+image: venv docker
+	$(PY) -m grader build-image
+
+test: image
+	$(PY) -m pytest
+
+run: image
+	$(PY) -m grader list
+	$(PY) -m grader validate all
+	$(PY) -m grader grade vae-reparam exercises/vae-reparam/solution.py
+
+lint: venv
+	$(VENV)/bin/ruff check grader reference_models tests
+
+bench: image
+	$(PY) benchmarks/grading_latency.py
+
+clean:
+	rm -rf build var

@@ -1,0 +1,3 @@
+def reparameterize(mu, logvar):
+    while True:
+        pass

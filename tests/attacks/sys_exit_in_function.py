@@ -1,0 +1,5 @@
+import sys
+
+
+def reparameterize(mu, logvar):
+    sys.exit("bye")

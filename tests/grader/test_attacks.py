@@ -1,0 +1,153 @@
+"""Hostile submissions through the real Docker sandbox: each ends with the right
+status and a message a student understands, within the limit, and leaves no
+container or process behind (the `clean_docker` fixture checks)."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.judge import grade
+from grader.spec import load_exercise
+
+ATTACKS = Path(__file__).resolve().parent.parent / "attacks"
+WALL_S = 20
+
+
+@pytest.fixture(scope="module")
+def exercise():
+    ex = load_exercise("vae-reparam")
+    limits = dataclasses.replace(ex.limits, wall_time_s=WALL_S, probe_time_s=4, memory_mb=512)
+    return dataclasses.replace(ex, limits=limits)
+
+
+def attack(exercise, sandbox, name: str):
+    path = ATTACKS / name
+    started = time.monotonic()
+    result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox)
+    elapsed = time.monotonic() - started
+    assert elapsed < WALL_S + 15, f"{name} took {elapsed:.1f} s"
+    return result
+
+
+def outputs(result) -> str:
+    return result.output + "\n".join(t.output for t in result.tests)
+
+
+def test_fork_bomb_is_contained(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "fork_bomb.py")
+    assert result.status in ("error", "timeout")
+    assert result.score == 0
+    assert "Resource temporarily unavailable" in outputs(result) or result.status == "timeout"
+
+
+def test_memory_bomb_hits_memory_limit(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "memory_bomb.py")
+    assert result.status == "memory_limit"
+    assert "memory limit of 512 MB" in result.output
+    assert result.score == 0
+
+
+def test_infinite_loop_times_out_each_call_then_the_run(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "infinite_loop.py")
+    assert result.status == "timeout"
+    assert result.score == 0
+    assert "did not return within 4 s" in outputs(result)
+
+
+def test_infinite_loop_at_import_is_an_import_error(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "infinite_loop_at_import.py")
+    assert result.status == "error"
+    assert "could not be imported" in result.output
+    assert "did not return within 4 s" in outputs(result)
+
+
+def test_sleep_that_ignores_the_alarm_is_killed_from_outside(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "sleep_ignoring_alarm.py")
+    assert result.status == "timeout"
+    assert f"time limit of {WALL_S} s ran out while running `reparameterize(" in result.output
+
+
+def test_output_flood_fills_only_its_scratch_space(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "output_flood.py")
+    assert result.status == "error"
+    assert "No space left on device" in outputs(result) or "File too large" in outputs(result)
+    assert len(result.output) < 10_000
+
+
+def test_flooding_the_grader_channel_is_capped(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "private_channel_flood.py")
+    assert result.status == "error"
+    assert "more than 16 MB" in result.output
+    assert result.score == 0
+
+
+def test_disk_fill_stays_in_the_sandbox(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "disk_fill.py")
+    assert result.status == "graded"  # every write failed inside the sandbox; grading went on
+    assert result.score == result.max_score
+
+
+def test_background_children_do_not_survive(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "background_child.py")
+    assert result.status == "graded"
+    assert result.score == result.max_score
+
+
+def test_nothing_of_the_judge_is_readable_inside(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "read_outside.py")
+    assert result.status == "graded"
+    assert "NOTHING []" in result.output
+    assert result.score == result.max_score
+
+
+def test_forged_results_are_ignored(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "forged_results.py")
+    assert result.status == "error"
+    assert result.score == 0
+    assert "during your module's import" in result.output
+
+
+def test_monkeypatching_torch_changes_nothing_outside(exercise, clean_docker, tmp_path):
+    patched = attack(exercise, clean_docker, "monkeypatch_torch.py")
+    plain_file = tmp_path / "plain.py"
+    plain_file.write_text("def reparameterize(mu, logvar):\n    return mu\n")
+    plain = grade(exercise, "plain.py", plain_file.read_bytes(), sandbox=clean_docker)
+    assert patched.status == plain.status == "graded"
+    assert [t.status for t in patched.tests] == [t.status for t in plain.tests]
+    assert patched.score == plain.score < patched.max_score
+
+
+def test_exit_at_import_is_reported(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "exit_at_import.py")
+    assert result.status == "error"
+    assert "ended (exit code 0) during your module's import" in result.output
+    assert "os._exit()" in result.output
+
+
+def test_non_utf8_source_gets_a_clear_message(exercise, docker_sandbox):
+    result = attack(exercise, docker_sandbox, "non_utf8.py")  # rejected before any container starts
+    assert result.status == "error"
+    assert "not valid UTF-8" in result.output and "line 2" in result.output
+    assert all(t.status == "failed" for t in result.tests)
+
+
+def test_segfault_names_the_signal(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "segfault.py")
+    assert result.status == "error"
+    assert "SIGSEGV" in result.output
+
+
+def test_no_network_inside(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "network_probe.py")
+    assert result.status == "graded"
+    assert "NET ['lo'] ConnectionRefusedError" in result.output
+
+
+def test_sys_exit_in_a_function_fails_that_call_only(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "sys_exit_in_function.py")
+    assert result.status == "graded"
+    assert result.score == 0
+    assert "called exit('bye')" in outputs(result)
