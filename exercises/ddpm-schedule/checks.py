@@ -250,7 +250,8 @@ class AlphasCumprod(Check):
             b = betas.double()  # the reference on exactly the betas the submission saw
             expected = ref.alphas_cumprod(b)
             bugs = {
-                "You summed instead of multiplying: alpha_bar_t is a cumulative *product*, `torch.cumprod(1 - betas, 0)`.":
+                "You summed instead of multiplying: alpha_bar_t is a cumulative *product*, "
+                "`torch.cumprod(1 - betas, 0)`.":
                     torch.cumsum(1.0 - b, 0),
                 "You multiplied the betas; alpha_bar_t is the product of the alphas, alpha_s = 1 - beta_s.":
                     torch.cumprod(b, 0),
@@ -367,7 +368,8 @@ def _abar(kind: str, T: int, dtype) -> torch.Tensor:
 
 class QSampleValues(Check):
     name = "q_sample_values"
-    title = "q_sample: sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise for image batches (B, C, H, W), t from 0 to T-1"
+    title = ("q_sample: sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise for image batches (B, C, H, W), "
+             "t from 0 to T-1")
 
     def plan(self, p):
         return [

@@ -9,7 +9,9 @@ def linear_beta_schedule(T, beta_start=1e-4, beta_end=0.02):
 
 
 def cosine_beta_schedule(T, s=0.008, max_beta=0.999):
-    f = lambda t: torch.cos((t / T + s) / (1 + s) * (math.pi / 2)).pow(2)
+    def f(t):
+        return torch.cos((t / T + s) / (1 + s) * (math.pi / 2)).pow(2)
+
     i = torch.arange(T, dtype=torch.float64)
     return torch.minimum(1 - f(i + 1) / f(i), torch.full_like(i, max_beta))
 
