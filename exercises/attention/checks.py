@@ -32,6 +32,7 @@ import torch
 
 from grader.checks import (Call, Check, CheckFailure, ObjectRef, Planner, Run, expect_close, expect_tensor,
                            expect_unmutated, show_tensor)
+from grader.outputs import TensorValue
 from reference_models.attention import MultiHeadSelfAttention as ReferenceMHSA
 from reference_models.attention import causal_mask as reference_causal_mask
 from reference_models.attention import scaled_dot_product_attention as reference_sdpa
@@ -361,10 +362,16 @@ class SdpaGradients(Check):
             leaves = [case[n].double().requires_grad_(True) for n in ("q", "k", "v")]
             out = reference_sdpa(*leaves, case["mask"])
             grads = torch.autograd.grad(out, leaves, grad_outputs=case["g"].double())
+            hint = ("Keep the computation in torch and differentiable: no `.detach()`, `.item()`, `.numpy()`, "
+                    "`torch.tensor(...)` of intermediate results, and no `torch.no_grad()`.")
+            forward = call.value()
+            if not (isinstance(forward, TensorValue) and forward.data.shape == out.shape
+                    and bool(torch.isfinite(forward.data).all())
+                    and torch.allclose(forward.data.double(), out.detach(), rtol=RTOL, atol=ATOL)):
+                hint = ("The output of this call already differs from softmax(q k^T / sqrt(d)) v (see the value "
+                        "checks); the gradients follow once the values are right.")
             for i, name in enumerate(("q", "k", "v")):
                 got = call.grad(i)
-                hint = ("Keep the computation in torch and differentiable: no `.detach()`, `.item()`, `.numpy()`, "
-                        "`torch.tensor(...)` of intermediate results, and no `torch.no_grad()`.")
                 if got is None:
                     raise CheckFailure(f"No gradient reached `{name}` through {_call_desc(call)}.", hint=hint)
                 expect_close(got, grads[i], what=f"d(sum(g * output))/d{name} for {_call_desc(call)}",
@@ -434,7 +441,7 @@ def _mhsa_expected(state, d_model, n_heads, x, mask):
 
 
 def _mhsa_variant(state, d_model, n_heads, x, mask, *, split="ok", merge="ok", mask_mode="ok", scale="sqrt",
-                  proj=True):
+                  proj=True, dim=-1):
     """The reference computation with one usual bug switched on (float64)."""
     W = {k: t.double() for k, t in state.items()}
     x = x.double()
@@ -448,7 +455,7 @@ def _mhsa_variant(state, d_model, n_heads, x, mask, *, split="ok", merge="ok", m
     m = mask
     if mask is not None and mask.dim() == 3:
         m = mask.repeat(n_heads, 1, 1).view(B, n_heads, L, L) if mask_mode == "repeat" else mask[:, None]
-    out = _attend(q, k, v, m, scale=scale, mask_mode=mask_mode if mask_mode != "repeat" else "ok")
+    out = _attend(q, k, v, m, scale=scale, dim=dim, mask_mode=mask_mode if mask_mode != "repeat" else "ok")
     out = out.transpose(1, 2).reshape(B, L, d_model) if merge == "ok" else out.reshape(B, L, d_model)
     return out @ W["proj.weight"].T + W["proj.bias"] if proj else out
 
@@ -483,7 +490,7 @@ def _judge_mhsa(run: Run, planned: list[dict]) -> None:
         args = (case["state"], case["d_model"], case["n_heads"], case["x"], case["mask"])
         bugs = {HINT_SPLIT: _mhsa_variant(*args, split="wrong"), HINT_MERGE: _mhsa_variant(*args, merge="wrong"),
                 HINT_NO_PROJ: _mhsa_variant(*args, proj=False), HINT_UNSCALED: _mhsa_variant(*args, scale="none"),
-                HINT_SCALE_D: _mhsa_variant(*args, scale="d")}
+                HINT_SCALE_D: _mhsa_variant(*args, scale="d"), HINT_DIM: _mhsa_variant(*args, dim=-2)}
         if case["mask"] is not None:
             bugs[HINT_IGNORED] = _mhsa_variant(*args, mask_mode="ignored")
             bugs[HINT_INVERTED] = _mhsa_variant(*args, mask_mode="inverted")
