@@ -1,4 +1,4 @@
-"""`python -m grader`: list, grade, validate, build-image, reap."""
+"""`python -m grader`: list, grade, validate, notebook, build-image, reap."""
 from __future__ import annotations
 
 import argparse
@@ -87,6 +87,14 @@ def cmd_validate(args) -> int:
     return 0 if all_ok else 1
 
 
+def cmd_notebook(args) -> int:
+    from .notebook import write_notebook
+
+    for slug in list_exercises() if args.exercise == "all" else [args.exercise]:
+        print(write_notebook(load_exercise(slug)))
+    return 0
+
+
 def cmd_build_image(args) -> int:
     from .image import build_image
 
@@ -116,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runner", choices=("docker", "subprocess"), default="docker",
                    help="subprocess runs the instructor's own files without isolation (faster; trusted code only)")
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("notebook", help="generate starter.ipynb from starter.py")
+    p.add_argument("exercise", help="a slug, or 'all'")
+    p.set_defaults(func=cmd_notebook)
     p = sub.add_parser("build-image", help="build the sandbox image (offline; skipped if up to date)")
     p.add_argument("--variant", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--force", action="store_true")

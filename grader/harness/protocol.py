@@ -53,7 +53,7 @@ def encode_frame(nonce: str, kind: str, payload: dict, blob: bytes = b"") -> byt
 def decode_frames(stream: bytes, nonce: str) -> list[tuple[str, dict, bytes]]:
     """All well-formed frames carrying `nonce`, in order. Anything else is skipped.
 
-    The stream is untrusted: a malformed frame ends decoding rather than raising.
+    The stream is untrusted: a malformed frame is skipped, never raised on.
     """
     frames, pos = [], 0
     marker = FRAME_PREFIX + nonce.encode() + b" "
@@ -70,10 +70,10 @@ def decode_frames(stream: bytes, nonce: str) -> list[tuple[str, dict, bytes]]:
             body_end = body_start + int(json_len)
             blob_end = body_end + int(blob_len)
             if int(json_len) < 0 or int(blob_len) < 0 or blob_end > len(stream):
-                return frames
+                raise ValueError("frame overruns the stream")
             payload = json.loads(stream[body_start:body_end])
         except (ValueError, UnicodeDecodeError):
-            pos = header_end
+            pos = header_end  # skip the bad header; a good frame may follow
             continue
         if isinstance(payload, dict):
             frames.append((kind, payload, stream[body_end:blob_end]))

@@ -14,6 +14,7 @@ import time
 
 import docker
 from docker.errors import DockerException, ImageNotFound
+from requests import RequestException
 from docker.types import DeviceRequest, LogConfig, Ulimit
 
 from ..spec import Limits
@@ -21,6 +22,7 @@ from . import Sandbox, SandboxRun, SandboxUnavailable
 from .stream import DockerStreamReader
 
 LABEL = "dgm.sandbox"
+ENGINE_ERRORS = (DockerException, RequestException, OSError)
 SANDBOX_USER = "10001:10001"
 STDERR_CAP = 64 * 1024
 KILL_GRACE_S = 20
@@ -70,7 +72,7 @@ def docker_client(timeout: int = 30) -> docker.DockerClient:
         client = docker.from_env(timeout=timeout)
         client.ping()
         return client
-    except DockerException as exc:
+    except ENGINE_ERRORS as exc:
         raise SandboxUnavailable(f"Docker engine not reachable: {exc}") from None
 
 
@@ -110,7 +112,7 @@ class DockerSandbox(Sandbox):
         except ImageNotFound:
             raise SandboxUnavailable(f"sandbox image {self.image} is not built (run `python -m grader build-image`)") \
                 from None
-        except DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"Docker engine error: {exc}") from None
 
     def run(self, job: bytes, limits: Limits) -> SandboxRun:
@@ -119,17 +121,17 @@ class DockerSandbox(Sandbox):
         t0 = time.monotonic()
         try:
             container = self.client.containers.create(**container_config(self.image, limits, labels={}))
-        except DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"could not create the sandbox container: {exc}") from None
         self.container_ids = [*self.container_ids[-999:], container.id]
         try:
             return self._run_in(container, job, limits, timings, t0, image_id)
-        except DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"Docker engine error during grading: {exc}") from None
         finally:
             try:
                 container.remove(force=True)
-            except DockerException:
+            except ENGINE_ERRORS:
                 pass  # reap_stale catches it later
 
     def _run_in(self, container, job: bytes, limits: Limits, timings: dict, t0: float, image_id: str) -> SandboxRun:

@@ -1,0 +1,61 @@
+"""Walks every exercise's solution, right/ and wrong/ cases through the real
+Docker sandbox (DMOJ-style regression cases as data): the solution and every
+correct variant get full marks, each known-wrong solution fails exactly the
+checks it is labelled with."""
+from __future__ import annotations
+
+import pytest
+
+from grader.spec import list_exercises, load_exercise
+from grader.validate import validate
+
+CORE = ["vae-elbo", "vae-reparam", "gan-minimax", "ddpm-schedule", "attention"]
+
+
+def test_the_five_core_exercises_exist():
+    assert set(CORE) <= set(list_exercises())
+
+
+@pytest.mark.parametrize("slug", list_exercises())
+def test_exercise_is_sound(slug, clean_docker):
+    exercise = load_exercise(slug)
+    assert len(exercise.wrong_cases()) >= 6, "every exercise ships at least 6 known-wrong solutions"
+    reports = validate(exercise, clean_docker)
+    problems = []
+    for r in reports:
+        if not r.ok:
+            got = {t.name: t.output[:300] for t in r.result.tests if t.status != "passed"}
+            problems.append(f"{r.name}: status {r.status}, expected failures {sorted(r.expected_failures)}, got {got}")
+    assert not problems, "\n".join(problems)
+    solution = reports[0]
+    assert solution.name == "solution" and solution.result.score == exercise.max_score
+
+
+@pytest.mark.parametrize("slug", list_exercises())
+def test_exercise_files_are_complete(slug):
+    exercise = load_exercise(slug)
+    for name in ("statement.md", "starter.py", "starter.ipynb", "solution.py"):
+        assert (exercise.path / name).is_file(), f"{slug} lacks {name}"
+    statement = (exercise.path / "statement.md").read_text()
+    assert "What is checked" in statement
+    for check in exercise.checks:
+        if check.check is not None:
+            assert check.check.title, f"{slug}:{check.name} has no title"
+
+
+@pytest.mark.parametrize("slug", list_exercises())
+def test_starter_notebook_is_generated_from_the_starter(slug):
+    import nbformat
+
+    from grader.materialize import materialize
+    from grader.notebook import build_notebook
+
+    exercise = load_exercise(slug)
+    committed = nbformat.read(exercise.path / "starter.ipynb", as_version=4)
+    assert [c.source for c in committed.cells] == [c.source for c in build_notebook(exercise).cells], \
+        f"run `python -m grader notebook {slug}`"
+    notebook_source = materialize("starter.ipynb", (exercise.path / "starter.ipynb").read_bytes())
+    starter_defs = {n.name for n in __import__("ast").parse((exercise.path / "starter.py").read_text()).body
+                    if hasattr(n, "name")}
+    notebook_defs = {n.name for n in __import__("ast").parse(notebook_source).body if hasattr(n, "name")}
+    assert starter_defs == notebook_defs
