@@ -35,7 +35,11 @@ G_SPEC = {"sizes": [Z_DIM, HIDDEN, X_DIM], "activation": "leaky_relu", "out_acti
 D_SPEC = {"sizes": [X_DIM, HIDDEN, 1], "activation": "leaky_relu", "out_activation": None}
 OPTIMIZERS = {
     "sgd": {"options": {"lr": 0.1}, "describe": "SGD(lr=0.1)"},
-    "adam": {"options": {"lr": 0.01, "betas": [0.5, 0.999]}, "describe": "Adam(lr=0.01, betas=(0.5, 0.999))"},
+    # eps=1e-4 instead of 1e-8: Adam's first step is lr * g / (|g| + eps), which with a tiny eps is lr * sign(g),
+    # and the sign of a near-zero gradient can flip with float32 rounding between correct implementations.
+    # With eps = 1e-4 a gradient error d moves a parameter by at most about lr * d / eps.
+    "adam": {"options": {"lr": 0.01, "betas": [0.5, 0.999], "eps": 1e-4},
+             "describe": "Adam(lr=0.01, betas=(0.5, 0.999), eps=1e-4)"},
 }
 
 LOSS_HINT = ("Compute from logits with the softplus identities: -log D(x) = softplus(-logit) and "
@@ -148,7 +152,7 @@ class LossesScalarAndDtype(Check):
     def plan(self, p):
         cases = []
         for i, dtype in enumerate((torch.float32, torch.float64)):
-            r, f = p.randn(4, dtype=dtype), p.randn(3, 1, dtype=dtype)
+            r, f = p.randn(4, 1, dtype=dtype), p.randn(3, 1, dtype=dtype)
             g = p.randn(6, 1, dtype=dtype)
             cases.append((p.call(f"dtype_d{i}", "discriminator_loss", r, f), dtype))
             cases.append((p.call(f"dtype_g{i}", "generator_loss", g), dtype))
@@ -303,7 +307,7 @@ def _g_first_fresh_fake(G, D, opt_G, opt_D, real, z):
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
 
-def _variant(*, detach=True, zero_d="start", zero_g="step2", d_steps=1, g_loss_detached=False):
+def _variant(*, detach=True, zero_d="start", zero_g="step2", d_steps=1, g_loss_detached=False, d_step_in_step2=False):
     """A train_step with one deviation from the contract (zero_*: "start", "step2", "after_step" or None)."""
 
     def step(G, D, opt_G, opt_D, real, z):
@@ -323,6 +327,8 @@ def _variant(*, detach=True, zero_d="start", zero_g="step2", d_steps=1, g_loss_d
         g_loss = ref.generator_loss(D(fake.detach() if g_loss_detached else fake))
         if g_loss.requires_grad:
             g_loss.backward()
+        if d_step_in_step2:
+            opt_D.step()
         opt_G.step()
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
@@ -352,6 +358,9 @@ VARIANTS: list[tuple[str, Callable]] = [
      ".grad again, and the next discriminator step adds them: zero D's gradients at the start of the "
      "discriminator step.", _variant(zero_d="after_step")),
     ("D was updated twice in one call: call opt_D.step() exactly once per train_step.", _variant(d_steps=2)),
+    ("opt_D.step() was also called in the generator step, where D's .grad holds the generator's gradients "
+     "(added to the discriminator's): call opt_D.step() only in the discriminator step.",
+     _variant(d_step_in_step2=True)),
     ("G did not learn: the generator's loss must flow back through D into G, so do not compute D(fake) on "
      "fake.detach() or under torch.no_grad() in the generator step.", _variant(g_loss_detached=True)),
 ]
@@ -361,6 +370,10 @@ for _hint, _fn in list(D_BUGS.items())[:5]:
 for _hint, _fn in G_BUGS.items():
     VARIANTS.append(("The parameters match a train_step whose generator_loss has this bug: " + _hint
                      + _LOSSES_FIRST, _correct_with(ref.discriminator_loss, _fn)))
+VARIANTS.append(("The parameters match a train_step whose losses are sums over the batch: take the mean over each "
+                 "batch, not the sum." + _LOSSES_FIRST,
+                 _correct_with(lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
+                               lambda f: F.softplus(-f).sum())))
 
 
 def _random_state(p: Planner, spec: dict) -> dict[str, torch.Tensor]:

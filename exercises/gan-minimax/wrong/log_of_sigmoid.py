@@ -1,0 +1,24 @@
+import torch
+
+
+def discriminator_loss(real_logits, fake_logits):
+    d_real, d_fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
+    return -(torch.log(d_real).mean() + torch.log(1 - d_fake).mean())
+
+
+def generator_loss(fake_logits):
+    return -torch.log(torch.sigmoid(fake_logits)).mean()
+
+
+def train_step(G, D, opt_G, opt_D, real, z):
+    opt_D.zero_grad()
+    fake = G(z)
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
