@@ -43,7 +43,7 @@ def read_idx(path: Path) -> np.ndarray:
         raise ValueError(f"{path}: not an unsigned-byte IDX file")
     ndim = data[3]
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape).copy()  # writable
 
 
 # IDX file stems of the MNIST family (MNIST, Fashion-MNIST, KMNIST share them).

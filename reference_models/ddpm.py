@@ -76,7 +76,10 @@ class GaussianDiffusion:
         )
 
     def predict_xstart_from_eps(self, x_t: Tensor, t: Tensor, eps: Tensor) -> Tensor:
-        return extract(self.sqrt_recip_alphas_cumprod, t, x_t) * x_t - extract(self.sqrt_recipm1_alphas_cumprod, t, x_t) * eps
+        return (
+            extract(self.sqrt_recip_alphas_cumprod, t, x_t) * x_t
+            - extract(self.sqrt_recipm1_alphas_cumprod, t, x_t) * eps
+        )
 
     def predict_eps_from_xstart(self, x_t: Tensor, t: Tensor, pred_xstart: Tensor) -> Tensor:
         return (extract(self.sqrt_recip_alphas_cumprod, t, x_t) * x_t - pred_xstart) / extract(
@@ -90,12 +93,17 @@ class GaussianDiffusion:
         x_t = q_sample(x_start, t, noise, self.alphas_cumprod)  # (B, C, H, W)
         return F.mse_loss(model(x_t, t), noise)
 
-    def p_mean_variance(self, model: nn.Module, x_t: Tensor, t: Tensor, clip_denoised: bool = True) -> dict[str, Tensor]:
+    def p_mean_variance(
+        self, model: nn.Module, x_t: Tensor, t: Tensor, clip_denoised: bool = True
+    ) -> dict[str, Tensor]:
         """Mean and fixed ("small") variance of p(x_{t-1} | x_t), via the predicted x_0."""
         pred_xstart = self.predict_xstart_from_eps(x_t, t, model(x_t, t))  # (B, C, H, W)
         if clip_denoised:
             pred_xstart = pred_xstart.clamp(-1.0, 1.0)
-        mean = extract(self.posterior_mean_coef1, t, x_t) * pred_xstart + extract(self.posterior_mean_coef2, t, x_t) * x_t
+        mean = (
+            extract(self.posterior_mean_coef1, t, x_t) * pred_xstart
+            + extract(self.posterior_mean_coef2, t, x_t) * x_t
+        )
         return {
             "mean": mean,
             "variance": extract(self.posterior_variance, t, x_t),
@@ -104,7 +112,9 @@ class GaussianDiffusion:
         }
 
     @torch.no_grad()
-    def p_sample_loop(self, model: nn.Module, shape: tuple[int, ...], generator: torch.Generator, device: str) -> Tensor:
+    def p_sample_loop(
+        self, model: nn.Module, shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device | str
+    ) -> Tensor:
         """Ancestral sampling x_T -> x_0 over all T steps; noise drawn from `generator` on the CPU."""
         x = torch.randn(shape, generator=generator).to(device)
         for i in reversed(range(self.num_timesteps)):
@@ -117,7 +127,7 @@ class GaussianDiffusion:
 
     @torch.no_grad()
     def ddim_sample_loop(
-        self, model: nn.Module, shape: tuple[int, ...], generator: torch.Generator, device: str,
+        self, model: nn.Module, shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device | str,
         steps: int = 50, eta: float = 0.0,
     ) -> Tensor:
         """DDIM (Song et al., 2021, eq. 12) on `steps` evenly spaced timesteps; eta=0 is deterministic."""
@@ -161,9 +171,10 @@ class DDPM(SingleLossModel):
         return self.diffusion.training_loss(self.unet, batch.float() / 127.5 - 1.0)  # uint8 -> [-1, 1]
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, sampler: str = "ddpm", steps: int = 50) -> Tensor:
+    def sample(
+        self, n: int, generator: torch.Generator | None = None, sampler: str = "ddpm", steps: int = 50
+    ) -> Tensor:
         """uint8 (n, C, H, W) from the "ddpm" (all T steps) or "ddim" (`steps` steps) sampler."""
-        generator = generator if generator is not None else torch.Generator().manual_seed(0)
         c, device = self.config, next(self.parameters()).device
         shape = (n, c.channels, c.image_size, c.image_size)
         was_training = self.training

@@ -88,10 +88,11 @@ class RealNVP(SingleLossModel):
         super().__init__()
         self.config = c = config
         C, S = c.channels, c.image_size
-        self.stage1 = nn.ModuleList(AffineCoupling(C, c.width, checkerboard(S, S, k % 2)) for k in range(c.n_couplings))
-        self.stage2 = nn.ModuleList(AffineCoupling(4 * C, c.width, channel_mask(4 * C, k % 2)) for k in range(c.n_couplings))
+        k_range = range(c.n_couplings)
+        self.stage1 = nn.ModuleList(AffineCoupling(C, c.width, checkerboard(S, S, k % 2)) for k in k_range)
+        self.stage2 = nn.ModuleList(AffineCoupling(4 * C, c.width, channel_mask(4 * C, k % 2)) for k in k_range)
         self.stage3 = nn.ModuleList(
-            AffineCoupling(4 * C, c.width, checkerboard(S // 2, S // 2, k % 2)) for k in range(c.n_couplings)
+            AffineCoupling(4 * C, c.width, checkerboard(S // 2, S // 2, k % 2)) for k in k_range
         )
 
     def _flow(self, y: Tensor) -> tuple[Tensor, Tensor]:

@@ -65,11 +65,12 @@ class PixelCNN(SingleLossModel):
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """Raster-order ancestral sampling, one forward pass per pixel. uint8 (n, 1, H, W)."""
+        """Raster-order ancestral sampling, one forward pass per pixel. uint8 (n, 1, H, W).
+        Row i depends only on rows <= i, so each pass runs on the rows up to i."""
         S, device = self.config.image_size, next(self.parameters()).device
         x = torch.zeros(n, 1, S, S, dtype=torch.uint8, device=device)
         for i in range(S):
             for j in range(S):
-                probs = torch.softmax(self(x)[:, :, i, j], dim=1).cpu()  # (n, 256)
+                probs = torch.softmax(self(x[:, :, : i + 1])[:, :, i, j], dim=1).cpu()  # (n, 256)
                 x[:, 0, i, j] = torch.multinomial(probs, 1, generator=generator).squeeze(1).to(device)
         return x

@@ -78,7 +78,7 @@ class UNet(nn.Module):
             if i < len(self.downsample):
                 h = self.downsample[i](h)  # (B, w_i, H / 2^(i+1), W / 2^(i+1))
         h = self.mid(h, temb)  # (B, w_last, H / 2^(L-1), W / 2^(L-1))
-        for i, block in enumerate(self.up):
+        for block in self.up:
             skip = skips.pop()
             if h.shape[-1] != skip.shape[-1]:
                 h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")  # (B, w, H_skip, W_skip)

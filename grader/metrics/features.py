@@ -68,6 +68,9 @@ class FeatureExtractor:
     net: nn.Module
     label: str  # how scores computed with it are named
     batch_size: int = 500
+    # KID's kernel (x.y / d + 1)^3 assumes feature entries of order 1 (as Inception's pool
+    # features are); features are divided by this before KID.
+    kid_scale: float = 1.0
 
     @torch.no_grad()
     def __call__(self, images: np.ndarray | Tensor) -> np.ndarray:
@@ -81,10 +84,19 @@ def fashion_extractor(weights: Path = FASHION_CNN_WEIGHTS, card: Path = FASHION_
     """The default extractor; refuses weights whose SHA-256 differs from the card's."""
     if not Path(weights).is_file():
         raise FileNotFoundError(f"{weights} missing: run `python -m grader.metrics.train_classifier`")
-    expected = json.loads(Path(card).read_text())["sha256"]
+    info = json.loads(Path(card).read_text())
     actual = file_sha256(weights)
-    if actual != expected:
-        raise ValueError(f"{weights}: SHA-256 {actual} does not match {card} ({expected})")
+    if actual != info["sha256"]:
+        raise ValueError(f"{weights}: SHA-256 {actual} does not match {card} ({info['sha256']})")
     net = FashionCNN()
     net.load_state_dict(load_file(str(weights)))
-    return FeatureExtractor(name="fashion-cnn", sha256=actual, net=net.eval(), label="FID (Fashion-MNIST features)")
+    return FeatureExtractor(name="fashion-cnn", sha256=actual, net=net.eval(), label="FID (Fashion-MNIST features)",
+                            kid_scale=info["feature_rms"])
+
+
+@torch.no_grad()
+def feature_rms(net: FashionCNN, x: Tensor) -> float:
+    """Root mean square of the feature entries over `x` (float (N, 1, 28, 28)): the KID scale."""
+    net.eval()
+    f = torch.cat([net.features(b) for b in x.split(1000)]).double()
+    return round(f.pow(2).mean().sqrt().item(), 4)

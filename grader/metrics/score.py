@@ -37,5 +37,6 @@ def score_samples(
     ref = reference_stats(dataset, split, extractor, cache)
     features = extractor(images)  # (N, D) float64
     fid = frechet_distance_stats(GaussianStats.from_features(features), ref.stats)
-    kid, kid_std = kernel_distance(features, ref.features, kid_subsets, kid_subset_size)
+    s = extractor.kid_scale
+    kid, kid_std = kernel_distance(features / s, ref.features / s, kid_subsets, kid_subset_size)
     return SampleScore(extractor.label, fid, kid, kid_std, len(features), ref.key)

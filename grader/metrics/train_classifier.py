@@ -17,7 +17,14 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-from grader.metrics.features import FASHION_CNN_CARD, FASHION_CNN_WEIGHTS, FashionCNN, as_unit_batch, file_sha256
+from grader.metrics.features import (
+    FASHION_CNN_CARD,
+    FASHION_CNN_WEIGHTS,
+    FashionCNN,
+    as_unit_batch,
+    feature_rms,
+    file_sha256,
+)
 from reference_models.datasets import load_dataset
 
 
@@ -51,6 +58,7 @@ def train_classifier(epochs: int, seed: int, batch_size: int = 128, lr: float = 
         "train_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "train_accuracy": round(accuracy(net, x, y), 4), "test_accuracy": round(accuracy(net, xt, yt), 4),
+        "feature_rms": feature_rms(net, x),  # over the training split
     }
     return net, info
 

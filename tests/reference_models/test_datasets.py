@@ -1,3 +1,4 @@
+import functools
 import gzip
 import hashlib
 import http.server
@@ -84,7 +85,7 @@ def test_missing_source_says_how_to_get_it(tmp_path):
 
 
 def serve(directory: Path):
-    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(directory), **kw)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -29,3 +29,10 @@ def test_masks_make_each_logit_depend_only_on_earlier_pixels():
             changed = not torch.allclose(model(y)[0, :, i, j], base)
             if (r, c) >= (i, j):
                 assert not changed, (r, c)
+
+
+def test_logits_of_a_row_need_only_the_rows_above():
+    torch.manual_seed(0)
+    model = PixelCNN(PixelCNNConfig(image_size=6, width=8, n_layers=3))
+    x = torch.randint(0, 256, (2, 1, 6, 6), dtype=torch.uint8)
+    assert torch.allclose(model(x[:, :, :4])[:, :, 3], model(x)[:, :, 3], atol=1e-6)
