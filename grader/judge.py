@@ -77,8 +77,11 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, exercise: Exercise) 
     if done and isinstance(done.get("import_forbidden"), list):
         run.forbidden_at_import = [str(x)[:100] for x in done["import_forbidden"]]
     output = done.get("output") if done else None
+    harness_timings = done.get("timings") if done and isinstance(done.get("timings"), dict) else {}
     extra = {"student_output": output if isinstance(output, dict) else None,
-             "versions": done.get("versions") if done and isinstance(done.get("versions"), dict) else {}}
+             "versions": done.get("versions") if done and isinstance(done.get("versions"), dict) else {},
+             "timings": {f"sandbox_{k}": float(v) for k, v in harness_timings.items()
+                         if isinstance(v, (int, float)) and isinstance(k, str)}}
     return run, status, message, extra
 
 
@@ -136,6 +139,7 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
     except SubmissionError as exc:
         return _failed_everywhere(exercise, "error", str(exc), started, provenance)
     planner, planned, job, nonce = plan_job(exercise, source, seed)
+    planned_at = time.monotonic()
     try:
         raw = sandbox.run(job, exercise.limits)
     except SandboxUnavailable as exc:
@@ -144,7 +148,9 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
                       output=f"The grading infrastructure failed; this attempt does not count. ({exc})")
     run, status, message, extra = read_run(raw, planner, nonce, exercise)
     provenance.update({"image": raw.image, "device": raw.device, "sandbox_versions": extra["versions"]})
+    judging = time.monotonic()
     tests = [judge_check(spec, run, planned.get(spec.name), source, exercise) for spec in exercise.checks]
+    judge_s = time.monotonic() - judging
     output = message
     student = extra["student_output"]
     if student and student.get("text"):
@@ -153,4 +159,5 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
         output += f"\n\nYour code printed{cut}:\n```\n{text}\n```"
     return Result(status=status, score=sum(t.score for t in tests), max_score=exercise.max_score,
                   execution_time=time.monotonic() - started, output=output.strip(), tests=tests,
-                  provenance=provenance, timings={**raw.timings, "total_s": time.monotonic() - started})
+                  provenance=provenance, timings={"plan_s": planned_at - started, **raw.timings, **extra["timings"],
+                                                  "judge_s": judge_s, "total_s": time.monotonic() - started})

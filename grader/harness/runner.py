@@ -158,8 +158,9 @@ def _student_output(path: str, cap: int) -> dict:
     return {"text": head.decode("utf-8", "replace"), "bytes": size}
 
 
-def run_job(spec: dict, tensors: dict, emit, *, scratch: str, output_path: str, guard_mode) -> None:
+def run_job(spec: dict, tensors: dict, emit, *, scratch: str, output_path: str, guard_mode, timings: dict) -> None:
     timeout = float(spec.get("probe_timeout_s", 10))
+    started = time.monotonic()
     context = guard_mode if guard_mode is not None else contextlib.nullcontext()
     with context:
         emit("phase", {"phase": "import"})
@@ -173,6 +174,7 @@ def run_job(spec: dict, tensors: dict, emit, *, scratch: str, output_path: str, 
                           "output": _student_output(output_path, spec.get("output_cap", 20000))})
             return
         import_forbidden = guards.take()
+        timings["student_import_s"] = time.monotonic() - started
         for probe in spec["probes"]:
             emit("phase", {"probe": probe["id"]})
             payload, blob = run_probe(probe, module, tensors, timeout, path)
@@ -182,4 +184,5 @@ def run_job(spec: dict, tensors: dict, emit, *, scratch: str, output_path: str, 
         "import_forbidden": import_forbidden,
         "output": _student_output(output_path, spec.get("output_cap", 20000)),
         "versions": {"torch": torch.__version__, "python": sys.version.split()[0]},
+        "timings": {**timings, "probes_s": time.monotonic() - started - timings["student_import_s"]},
     })

@@ -8,9 +8,12 @@ here, and the container is removed in every case.
 """
 from __future__ import annotations
 
+import atexit
+import os
 import socket
 import threading
 import time
+from dataclasses import dataclass
 
 import docker
 from docker.errors import DockerException, ImageNotFound
@@ -22,7 +25,13 @@ from . import Sandbox, SandboxRun, SandboxUnavailable
 from .stream import DockerStreamReader
 
 LABEL = "dgm.sandbox"
+WORKER_LABEL = "dgm.worker"
 ENGINE_ERRORS = (DockerException, RequestException, OSError)
+
+
+def worker_identity(pid: int | None = None) -> str:
+    """host:pid of the process that owns a container, recorded as a label for audits and reaping."""
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
 SANDBOX_USER = "10001:10001"
 STDERR_CAP = 64 * 1024
 KILL_GRACE_S = 20
@@ -84,8 +93,11 @@ def reap_stale(client: docker.DockerClient, older_than_s: float) -> int:
         created = c.attrs.get("Created", "")
         started = _parse_docker_time(created)
         if started is None or now - started > older_than_s:
-            c.remove(force=True)
-            removed += 1
+            try:
+                c.remove(force=True)
+                removed += 1
+            except ENGINE_ERRORS:
+                pass  # removed meanwhile by its own worker
     return removed
 
 
@@ -98,13 +110,32 @@ def _parse_docker_time(text: str) -> float | None:
         return None
 
 
-class DockerSandbox(Sandbox):
-    name = "docker"
+@dataclass
+class Started:
+    """A running container whose harness has imported torch and waits for its job on stdin."""
 
-    def __init__(self, image: str, client: docker.DockerClient | None = None):
+    container: object
+    sock: socket.socket
+    started_at: float
+
+
+class DockerSandbox(Sandbox):
+    """One container per grading. With `warm=N`, up to N containers per limits
+    profile are started ahead of time (torch already imported, waiting on stdin);
+    each still serves exactly one submission and is then removed."""
+
+    name = "docker"
+    MAX_WARM_AGE_S = 600
+
+    def __init__(self, image: str, client: docker.DockerClient | None = None, *, warm: int = 0):
         self.image = image
         self.client = client or docker_client()
+        self.warm = warm
         self.container_ids: list[str] = []  # every container this sandbox created, for audits in tests
+        self._pool: dict[Limits, list[Started]] = {}
+        self._lock = threading.Lock()
+        if warm:
+            atexit.register(self.close)
 
     def image_id(self) -> str:
         try:
@@ -115,32 +146,75 @@ class DockerSandbox(Sandbox):
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"Docker engine error: {exc}") from None
 
-    def run(self, job: bytes, limits: Limits) -> SandboxRun:
-        image_id = self.image_id()
-        timings: dict[str, float] = {}
-        t0 = time.monotonic()
+    def _start(self, limits: Limits) -> Started:
         try:
-            container = self.client.containers.create(**container_config(self.image, limits, labels={}))
+            container = self.client.containers.create(
+                **container_config(self.image, limits, labels={WORKER_LABEL: worker_identity()}))
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"could not create the sandbox container: {exc}") from None
-        self.container_ids = [*self.container_ids[-999:], container.id]
+        with self._lock:
+            self.container_ids = [*self.container_ids[-999:], container.id]
         try:
-            return self._run_in(container, job, limits, timings, t0, image_id)
+            attached = self.client.api.attach_socket(
+                container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            container.start()
+        except ENGINE_ERRORS as exc:
+            _remove_quietly(container)
+            raise SandboxUnavailable(f"could not start the sandbox container: {exc}") from None
+        return Started(container, getattr(attached, "_sock", attached), time.monotonic())
+
+    def _take_warm(self, limits: Limits) -> Started | None:
+        while True:
+            with self._lock:
+                pool = self._pool.get(limits, [])
+                started = pool.pop(0) if pool else None
+            if started is None:
+                return None
+            if time.monotonic() - started.started_at < self.MAX_WARM_AGE_S:
+                return started
+            started.sock.close()
+            _remove_quietly(started.container)
+
+    def _refill(self, limits: Limits) -> None:
+        with self._lock:
+            missing = self.warm - len(self._pool.setdefault(limits, []))
+        for _ in range(max(missing, 0)):
+            try:
+                started = self._start(limits)
+            except SandboxUnavailable:
+                return  # the next grading starts cold and reports the problem
+            with self._lock:
+                self._pool[limits].append(started)
+
+    def close(self) -> None:
+        """Remove the pre-started containers."""
+        with self._lock:
+            pools, self._pool = self._pool, {}
+        for started in [s for pool in pools.values() for s in pool]:
+            started.sock.close()
+            _remove_quietly(started.container)
+
+    def run(self, job: bytes, limits: Limits) -> SandboxRun:
+        image_id = self.image_id()
+        t0 = time.monotonic()
+        started = self._take_warm(limits) if self.warm else None
+        timings = {"warm_container": 1.0 if started else 0.0}
+        if started is None:
+            started = self._start(limits)
+        timings["container_start_s"] = time.monotonic() - t0
+        if self.warm:
+            threading.Thread(target=self._refill, args=(limits,), daemon=True).start()
+        try:
+            return self._run_in(started, job, limits, timings, image_id)
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"Docker engine error during grading: {exc}") from None
         finally:
-            try:
-                container.remove(force=True)
-            except ENGINE_ERRORS:
-                pass  # reap_stale catches it later
+            _remove_quietly(started.container)  # reap_stale catches what this misses
 
-    def _run_in(self, container, job: bytes, limits: Limits, timings: dict, t0: float, image_id: str) -> SandboxRun:
-        attached = self.client.api.attach_socket(
-            container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-        sock: socket.socket = getattr(attached, "_sock", attached)
-        container.start()
-        timings["container_start_s"] = time.monotonic() - t0
-        deadline = time.monotonic() + limits.wall_time_s
+    def _run_in(self, started: Started, job: bytes, limits: Limits, timings: dict, image_id: str) -> SandboxRun:
+        container, sock = started.container, started.sock
+        run_started = time.monotonic()
+        deadline = run_started + limits.wall_time_s
         sock.settimeout(limits.wall_time_s)
         try:
             sock.sendall(job)
@@ -160,9 +234,16 @@ class DockerSandbox(Sandbox):
         state = container.wait(timeout=30)
         container.reload()
         run_state = container.attrs.get("State", {})
-        timings["run_s"] = time.monotonic() - t0 - timings["container_start_s"]
+        timings["run_s"] = time.monotonic() - run_started
         return SandboxRun(
             stdout=bytes(reader.stdout.data), stderr=bytes(reader.stderr.data),
             exit_code=state.get("StatusCode"), timed_out=outcome == "timeout",
             oom_killed=bool(run_state.get("OOMKilled")), output_overflow=outcome == "overflow",
             image=image_id, device="cuda" if limits.gpu else "cpu", timings=timings)
+
+
+def _remove_quietly(container) -> None:
+    try:
+        container.remove(force=True)
+    except ENGINE_ERRORS:
+        pass

@@ -1,0 +1,67 @@
+"""Containers never outlive a grading: warm pool, interrupted and killed workers."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from grader.judge import grade
+from grader.sandbox.docker_sandbox import LABEL, WORKER_LABEL, DockerSandbox, reap_stale, worker_identity
+from grader.spec import REPO_ROOT, load_exercise
+from tests.conftest import leftover_containers, processes_in_containers
+
+HANG = Path(__file__).resolve().parent.parent / "attacks" / "sleep_ignoring_alarm.py"
+
+
+def test_warm_pool_grades_each_submission_in_its_own_container(docker_sandbox):
+    exercise = load_exercise("vae-reparam")
+    pool = DockerSandbox(docker_sandbox.image, docker_sandbox.client, warm=1)
+    try:
+        results = [grade(exercise, "s.py", exercise.solution_path.read_bytes(), sandbox=pool) for _ in range(2)]
+        time.sleep(3)  # let the refill thread start its container
+    finally:
+        pool.close()
+    assert [r.score for r in results] == [exercise.max_score] * 2
+    assert len(set(pool.container_ids)) == len(pool.container_ids) >= 3  # 2 used + at least 1 pre-started
+    assert leftover_containers(pool, pool.container_ids) == []
+    assert processes_in_containers(pool.container_ids) == []
+
+
+def _sandbox_containers(client, worker: str | None = None) -> set[str]:
+    labels = [LABEL] + ([f"{WORKER_LABEL}={worker}"] if worker else [])
+    return {c.id for c in client.containers.list(all=True, filters={"label": labels})}
+
+
+def _start_grading(client) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", "vae-reparam", str(HANG)], cwd=REPO_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": "."})
+    for _ in range(300):
+        mine = _sandbox_containers(client, worker_identity(proc.pid))
+        if mine:
+            return proc, mine.pop()
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("no sandbox container appeared")
+
+
+def test_an_interrupted_worker_removes_its_container(docker_sandbox):
+    proc, container_id = _start_grading(docker_sandbox.client)
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert container_id not in _sandbox_containers(docker_sandbox.client)
+    assert processes_in_containers([container_id]) == []
+
+
+def test_a_killed_workers_container_is_reaped(docker_sandbox):
+    proc, container_id = _start_grading(docker_sandbox.client)
+    time.sleep(1)
+    proc.kill()  # SIGKILL: no finally block runs
+    proc.wait(timeout=30)
+    assert container_id in _sandbox_containers(docker_sandbox.client)
+    assert reap_stale(docker_sandbox.client, older_than_s=0.5) >= 1
+    assert container_id not in _sandbox_containers(docker_sandbox.client)
+    assert processes_in_containers([container_id]) == []
