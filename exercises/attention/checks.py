@@ -30,8 +30,17 @@ import math
 
 import torch
 
-from grader.checks import (Call, Check, CheckFailure, ObjectRef, Planner, Run, expect_close, expect_tensor,
-                           expect_unmutated, show_tensor)
+from grader.checks import (
+    Call,
+    Check,
+    CheckFailure,
+    Planner,
+    Run,
+    expect_close,
+    expect_tensor,
+    expect_unmutated,
+    show_tensor,
+)
 from grader.outputs import TensorValue
 from reference_models.attention import MultiHeadSelfAttention as ReferenceMHSA
 from reference_models.attention import causal_mask as reference_causal_mask
@@ -151,7 +160,7 @@ def _random_mask(p: Planner, *shape: int, p_true: float = 0.6, both: bool = True
     return m
 
 
-def _call_desc(call, i=None) -> str:
+def _call_desc(call) -> str:
     return f"`{call.description}`"
 
 
@@ -160,7 +169,7 @@ def _call_desc(call, i=None) -> str:
 # ---------------------------------------------------------------------------
 
 def _plan_sdpa_cases(p: Planner, prefix: str, cases: list[tuple], dtype=torch.float32, std=1.5) -> list[dict]:
-    """cases: (batch, Lq, Lk, d, dv, mask or a callable building one, or None)."""
+    """cases: (batch shape, Lq, Lk, d, dv, bool mask or None); one probe per case."""
     planned = []
     for i, (batch, lq, lk, d, dv, mask) in enumerate(cases):
         q = p.randn(*batch, lq, d, dtype=dtype, std=std)
@@ -409,7 +418,8 @@ class CausalMask(Check):
             if torch.equal(t, ones.triu()):
                 hint = "This is the upper triangle: True must be on and BELOW the diagonal (`.tril()`)."
             elif torch.equal(t, ones.tril(-1)):
-                hint = "The diagonal must be True too: every position may attend to itself (`.tril()`, not `.tril(-1)`)."
+                hint = ("The diagonal must be True too: every position may attend to itself "
+                        "(`.tril()`, not `.tril(-1)`).")
             elif torch.equal(t, ones.triu(1)):
                 hint = ("This marks the positions to hide; the contract's mask is True where a query MAY attend "
                         "(on and below the diagonal).")
@@ -474,19 +484,25 @@ def _plan_mhsa(p: Planner, probe_id: str, B: int, L: int, d_model: int, n_heads:
             "d_model": d_model, "n_heads": n_heads, "B": B, "L": L}
 
 
-def _mhsa_call(run: Run, probe_id: str):
+def _mhsa_call(run: Run, probe_id: str, mask: torch.Tensor | None = None):
+    """run.call, with a hint when the module could not be built or a mask did not broadcast."""
     try:
         return run.call(probe_id)
     except CheckFailure as failure:
         payload = run.probes.get(probe_id)
-        if isinstance(payload, dict) and isinstance(payload.get("error"), dict) and failure.hint is None:
-            failure.hint = HINT_STATE
+        if failure.hint is None and isinstance(payload, dict):
+            if isinstance(payload.get("error"), dict):
+                failure.hint = HINT_STATE
+            elif mask is not None and "size of tensor" in failure.message:
+                failure.hint = HINT_PER_HEAD if mask.dim() == 3 else (
+                    "An (L, L) mask broadcasts against the (B, n_heads, L, L) logits as it is; only a (B, L, L) "
+                    "mask needs `mask.unsqueeze(1)`.")
         raise
 
 
 def _judge_mhsa(run: Run, planned: list[dict]) -> None:
     for case in planned:
-        call = _mhsa_call(run, case["probe"])
+        call = _mhsa_call(run, case["probe"], case["mask"])
         args = (case["state"], case["d_model"], case["n_heads"], case["x"], case["mask"])
         bugs = {HINT_SPLIT: _mhsa_variant(*args, split="wrong"), HINT_MERGE: _mhsa_variant(*args, merge="wrong"),
                 HINT_NO_PROJ: _mhsa_variant(*args, proj=False), HINT_UNSCALED: _mhsa_variant(*args, scale="none"),
@@ -557,7 +573,8 @@ class InputsUnchanged(Check):
         expect_unmutated(run.call(sdpa), {0: "q", 1: "k", 2: "v", 3: "mask"})
         payload = run.probes.get(mhsa)
         if run.import_error is None and isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-            return "MultiHeadSelfAttention could not be built (see the MHSA checks), so only scaled_dot_product_attention was checked."
+            return ("MultiHeadSelfAttention could not be built (see the MHSA checks), so only "
+                    "scaled_dot_product_attention was checked.")
         expect_unmutated(run.call(mhsa), {0: "x", "mask": "mask"})
         return None
 

@@ -5,7 +5,7 @@ Implement `scaled_dot_product_attention`, `causal_mask` and
 exact layout of the heads and what is checked. Do not use
 `torch.nn.functional.scaled_dot_product_attention` or `torch.nn.MultiheadAttention`.
 """
-import math
+import math  # noqa: F401  (math.sqrt)
 
 import torch
 from torch import Tensor, nn
