@@ -113,6 +113,8 @@ def judge_check(spec: CheckSpec, run: Run, planned, source: str, exercise: Exerc
 
 
 def _judge_delegation(run: Run, source: str, exercise: Exercise) -> str | None:
+    if not run.any_call_succeeded():
+        raise CheckFailure("None of your functions ran successfully, so there is no implementation to credit yet.")
     findings = staticscan.scan(source, exercise.delegation.get("static", []))
     seen = run.all_forbidden()
     if findings or seen:

@@ -168,6 +168,13 @@ class Run:
             raise CheckFailure(f"`{description}` " + _describe_error(raw.get("error") or {}))
         return CallOutput(description, raw, self.blobs.get(probe_id, {}))
 
+    def any_call_succeeded(self) -> bool:
+        if self.import_error is not None:
+            return False
+        return any(isinstance(call, dict) and call.get("ok") is True
+                   for payload in self.probes.values() if isinstance(payload.get("calls"), list)
+                   for call in payload["calls"])
+
     def all_forbidden(self) -> list[str]:
         seen = list(self.forbidden_at_import)
         for payload in self.probes.values():

@@ -1,9 +1,9 @@
 """Static scan of submitted source for APIs an exercise forbids delegating to.
 
 Parses only (never runs): resolves import aliases and attribute chains
-(`F.scaled_dot_product_attention`, `from torch.distributions import kl_divergence`,
-`getattr(F, "scaled_dot_product_attention")`) to dotted names and matches them
-against the exercise's glob patterns. Code under `if __name__ == "__main__":`
+(`F.scaled_dot_product_attention`, a name bound by `from torch.distributions
+import kl_divergence`, `getattr(F, "scaled_dot_product_attention")`) to dotted
+names and matches each use against the exercise's glob patterns. Code under `if __name__ == "__main__":`
 is ignored, as the contract says.
 """
 from __future__ import annotations
@@ -37,6 +37,8 @@ class _Resolver(ast.NodeVisitor):
         if dotted and any(fnmatch.fnmatchcase(dotted, p) for p in self.patterns):
             self.findings.append(Finding(dotted, getattr(node, "lineno", 0)))
 
+    # Imports only record aliases: importing is not using (a name imported for a
+    # self-test under `if __name__ == "__main__":` must not count).
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             if alias.asname:
@@ -44,15 +46,12 @@ class _Resolver(ast.NodeVisitor):
             else:
                 root = alias.name.split(".")[0]
                 self.aliases[root] = root
-            self._flag(alias.name, node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level or not node.module:
             return
         for alias in node.names:
-            dotted = f"{node.module}.{alias.name}"
-            self.aliases[alias.asname or alias.name] = dotted
-            self._flag(dotted, node)
+            self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
     def dotted(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Name):

@@ -18,10 +18,11 @@ def test_alias_chains_are_resolved():
     assert names(src, ATTENTION) == ["torch.ops.aten._scaled_dot_product_attention_math"]
 
 
-def test_from_imports_and_getattr_are_seen():
-    assert names("from torch.distributions import kl_divergence as k\n", KL) == ["torch.distributions.kl_divergence"]
-    assert names("from torch.distributions.kl import _kl_normal_normal\n", KL) == [
-        "torch.distributions.kl._kl_normal_normal"]
+def test_names_bound_by_from_imports_and_getattr_are_seen():
+    src = "from torch.distributions import kl_divergence as k\ndef f(p, q):\n    return k(p, q)\n"
+    assert names(src, KL) == ["torch.distributions.kl_divergence"]
+    src = "from torch.distributions.kl import _kl_normal_normal\nf = _kl_normal_normal\n"
+    assert names(src, KL) == ["torch.distributions.kl._kl_normal_normal"]
     src = "import torch.nn.functional as F\ng = getattr(F, 'scaled_dot_product_attention')\n"
     assert names(src, ATTENTION) == ["torch.nn.functional.scaled_dot_product_attention"]
 
@@ -49,3 +50,11 @@ def test_main_block_comments_and_strings_do_not_count():
 
 def test_unparseable_source_has_no_findings():
     assert scan("def (:", ATTENTION) == []
+
+
+def test_an_import_used_only_in_the_main_block_is_fine():
+    src = (
+        "from torch.nn.functional import scaled_dot_product_attention as ref\n"
+        "if __name__ == '__main__':\n    print(ref)\n"
+    )
+    assert names(src, ATTENTION) == []
