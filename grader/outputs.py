@@ -45,7 +45,10 @@ class CallOutput:
             if str(t.dtype).removeprefix("torch.") not in ALLOWED_DTYPES:
                 raise CheckFailure(f"`{self.description}` returned a {t.dtype} tensor ({what}).")
             return TensorValue(t, device=str(enc.get("device", "cpu")), requires_grad=bool(enc.get("requires_grad")))
-        for kind in ("none", "bool", "int", "float", "str"):
+        if "float" in enc:  # non-finite floats travel as their repr ("nan", "inf", "-inf")
+            v = enc["float"]
+            return float(v) if isinstance(v, (int, float)) or v in ("nan", "inf", "-inf") else OpaqueValue("float")
+        for kind in ("none", "bool", "int", "str"):
             if kind in enc:
                 return None if kind == "none" else enc[kind]
         if "dict" in enc and isinstance(enc["dict"], dict):
