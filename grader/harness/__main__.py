@@ -3,7 +3,7 @@
 Imports torch first (so a pre-started container has paid for it), then blocks
 on stdin for the job, imports the student's module from scratch space and runs
 the planned probes, sending each probe's outputs as a frame on a private copy
-of stdout. The student's own prints go to a capped file in scratch space.
+of stdout. The student's own prints go through a capped pipe (capture.py).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import torch  # noqa: E402  (timed: the largest fixed cost of a grading)
 from safetensors.torch import load as load_tensors
 
 from . import guards, protocol  # noqa: E402
+from .capture import OutputCapture  # noqa: E402
 from .runner import run_job  # noqa: E402
 
 IMPORTED = time.monotonic()
@@ -48,10 +49,7 @@ def main() -> None:
     os.dup2(devnull, 0)
 
     scratch = os.environ.get("DGM_SCRATCH", "/tmp")
-    output_path = os.path.join(scratch, "student-output.txt")
-    output_fd = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
+    capture = OutputCapture(int(spec.get("output_cap", 20000)))
 
     torch.set_num_threads(int(spec.get("threads", 1)))
     torch.manual_seed(int(spec.get("seed", 0)))
@@ -59,7 +57,7 @@ def main() -> None:
     tensors = load_tensors(blob) if blob else {}
     emit = Emitter(private_stdout, spec["nonce"])
     timings = {"torch_import_s": IMPORTED - STARTED, "job_wait_s": job_received - IMPORTED}
-    run_job(spec, tensors, emit, scratch=scratch, output_path=output_path, guard_mode=mode, timings=timings)
+    run_job(spec, tensors, emit, scratch=scratch, capture=capture, guard_mode=mode, timings=timings)
     os._exit(0)  # student threads must not keep the sandbox alive
 
 

@@ -137,7 +137,11 @@ def run_probe(probe: dict, module, tensors, timeout: float, path: str) -> tuple[
         payload["calls"].append(run_call(call, module, tensors, objs, encoder, timeout, path))
         if not payload["calls"][-1]["ok"] and call.get("stop_on_error", True):
             break
-    blob = save_tensors(encoder.tensors) if encoder.tensors else b""
+    try:
+        blob = save_tensors(encoder.tensors) if encoder.tensors else b""
+    except Exception as exc:  # e.g. a tensor subclass that breaks serialisation
+        return {"id": probe["id"], "error": {"type": "OutputError",
+                                             "message": f"the results could not be sent back ({exc})"[:500]}}, b""
     return payload, blob
 
 
@@ -147,18 +151,12 @@ def _flush_student_streams() -> None:
             stream.flush()
 
 
-def _student_output(path: str, cap: int) -> dict:
+def _student_output(capture) -> dict:
     _flush_student_streams()
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as f:
-            head = f.read(cap)
-    except OSError:
-        return {"text": "", "bytes": 0}
-    return {"text": head.decode("utf-8", "replace"), "bytes": size}
+    return capture.report()
 
 
-def run_job(spec: dict, tensors: dict, emit, *, scratch: str, output_path: str, guard_mode, timings: dict) -> None:
+def run_job(spec: dict, tensors: dict, emit, *, scratch: str, capture, guard_mode, timings: dict) -> None:
     timeout = float(spec.get("probe_timeout_s", 10))
     started = time.monotonic()
     context = guard_mode if guard_mode is not None else contextlib.nullcontext()
@@ -170,8 +168,7 @@ def run_job(spec: dict, tensors: dict, emit, *, scratch: str, output_path: str, 
                 module, path = import_submission(spec, scratch)
         except BaseException as exc:
             _flush_student_streams()
-            emit("done", {"import_error": describe_error(exc, path, timeout),
-                          "output": _student_output(output_path, spec.get("output_cap", 20000))})
+            emit("done", {"import_error": describe_error(exc, path, timeout), "output": _student_output(capture)})
             return
         import_forbidden = guards.take()
         timings["student_import_s"] = time.monotonic() - started
@@ -182,7 +179,7 @@ def run_job(spec: dict, tensors: dict, emit, *, scratch: str, output_path: str, 
             emit("probe", payload, blob)
     emit("done", {
         "import_forbidden": import_forbidden,
-        "output": _student_output(output_path, spec.get("output_cap", 20000)),
+        "output": _student_output(capture),
         "versions": {"torch": torch.__version__, "python": sys.version.split()[0]},
         "timings": {**timings, "probes_s": time.monotonic() - started - timings["student_import_s"]},
     })

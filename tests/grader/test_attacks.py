@@ -70,11 +70,17 @@ def test_sleep_that_ignores_the_alarm_is_killed_from_outside(exercise, clean_doc
     assert f"time limit of {WALL_S} s ran out while running `reparameterize(" in result.output
 
 
-def test_output_flood_fills_only_its_scratch_space(exercise, clean_docker):
+def test_output_flood_is_truncated_and_grading_goes_on(exercise, clean_docker):
     result = attack(exercise, clean_docker, "output_flood.py")
-    assert result.status == "error"
-    assert "No space left on device" in outputs(result) or "File too large" in outputs(result)
+    assert result.status == "graded" and result.score == result.max_score
+    assert "Your code printed (truncated)" in result.output and "spam spam" in result.output
     assert len(result.output) < 10_000
+
+
+def test_endless_output_at_import_times_out_the_import(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "endless_output.py")
+    assert result.status == "error"
+    assert "could not be imported" in result.output and "did not return within 4 s" in outputs(result)
 
 
 def test_flooding_the_grader_channel_is_capped(exercise, clean_docker):
@@ -151,3 +157,18 @@ def test_sys_exit_in_a_function_fails_that_call_only(exercise, clean_docker):
     assert result.status == "graded"
     assert result.score == 0
     assert "called exit('bye')" in outputs(result)
+
+
+def test_a_tensor_subclass_cannot_disguise_its_values(exercise, clean_docker, tmp_path):
+    disguised = attack(exercise, clean_docker, "hostile_tensor_subclass.py")
+    plain_file = tmp_path / "zeros.py"
+    plain_file.write_text("import torch\n\ndef reparameterize(mu, logvar):\n    return torch.zeros_like(mu)\n")
+    plain = grade(exercise, "zeros.py", plain_file.read_bytes(), sandbox=clean_docker)
+    assert disguised.status == "graded"
+    assert disguised.score <= plain.score < disguised.max_score
+
+
+def test_a_huge_return_value_is_refused_not_shipped(exercise, clean_docker):
+    result = attack(exercise, clean_docker, "huge_return.py")
+    assert result.status == "graded" and result.score == 0
+    assert "cannot read" in outputs(result)
