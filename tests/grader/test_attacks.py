@@ -170,5 +170,7 @@ def test_a_tensor_subclass_cannot_disguise_its_values(exercise, clean_docker, tm
 
 def test_a_huge_return_value_is_refused_not_shipped(exercise, clean_docker):
     result = attack(exercise, clean_docker, "huge_return.py")
-    assert result.status == "graded" and result.score == 0
-    assert "cannot read" in outputs(result)
+    assert result.status == "graded"
+    failed = {t.name for t in result.tests if t.status == "failed"}
+    assert {"shape_and_dtype", "mean", "gradients"} <= failed
+    assert "too large" in outputs(result) or "cannot read" in outputs(result)
