@@ -40,7 +40,8 @@ class CallOutput:
         if "tensor" in enc:
             key = enc.get("tensor")
             if enc.get("unsupported") or key not in self.tensors:
-                raise CheckFailure(f"`{self.description}` returned a tensor the grader cannot read ({what}).")
+                reason = str(enc.get("unsupported") or "its data did not come back")[:200]
+                raise CheckFailure(f"`{self.description}` returned a tensor the grader cannot read ({what}): {reason}.")
             t = self.tensors[key]
             if str(t.dtype).removeprefix("torch.") not in ALLOWED_DTYPES:
                 raise CheckFailure(f"`{self.description}` returned a {t.dtype} tensor ({what}).")
