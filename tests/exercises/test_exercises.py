@@ -59,3 +59,22 @@ def test_starter_notebook_is_generated_from_the_starter(slug):
                     if hasattr(n, "name")}
     notebook_defs = {n.name for n in __import__("ast").parse(notebook_source).body if hasattr(n, "name")}
     assert starter_defs == notebook_defs
+
+
+def test_a_notebook_submission_is_graded_like_its_source(clean_docker):
+    """The CLI's `grade attention notebook.ipynb` path: cells, magics and outputs as a student leaves them."""
+    import nbformat
+
+    from grader.judge import grade
+
+    exercise = load_exercise("attention")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# My attention"),
+        nbformat.v4.new_code_cell("!pip install torch\n%matplotlib inline"),
+        nbformat.v4.new_code_cell("%%time\n" + exercise.solution_path.read_text()),
+        nbformat.v4.new_code_cell("%%bash\necho this cell is dropped"),
+    ]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="CPU times: 1 ms")]
+    result = grade(exercise, "attention.ipynb", nbformat.writes(nb).encode(), sandbox=clean_docker)
+    assert result.status == "graded" and result.score == exercise.max_score, result.output
