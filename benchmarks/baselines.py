@@ -1,7 +1,7 @@
 """Write docs/baselines.md: FID (Fashion-MNIST features) floors, corrupted-data
 references, and every reference generative model trained on a small CPU budget.
 
-    python benchmarks/baselines.py [--out docs/baselines.md] [--runs var/baselines]
+    python -m benchmarks.baselines [--out docs/baselines.md] [--runs var/baselines]
 
 Models are trained with the same command a user runs
 (`python -m reference_models train ...`); FID is biased in the number of samples
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import time
@@ -34,16 +35,17 @@ class Budget:
     overrides: tuple[str, ...] = ()  # config overrides, as for --set
     sampler: str | None = None  # how samples are drawn; None for likelihood-only rows
     sample_kwargs: dict = field(default_factory=dict)
+    grid: int = 64  # samples in the training run's samples.png
 
 
 BUDGETS = {
-    "vae": Budget(2000, 128, sampler="decoder mean of z ~ N(0, I)"),
-    "dcgan": Budget(2000, 128, sampler="generator, z ~ N(0, I)"),
-    "ddpm": Budget(1500, 64, ("width=16",), "DDIM, 50 steps, eta 0", {"sampler": "ddim", "steps": 50}),
-    "realnvp": Budget(600, 64),
-    "pixelcnn": Budget(600, 64),
+    "vae": Budget(1000, 128, sampler="decoder mean of z ~ N(0, I)"),
+    "dcgan": Budget(600, 64, sampler="generator, z ~ N(0, I)"),
+    "ddpm": Budget(800, 64, ("width=16",), "DDIM, 50 steps, eta 0", {"sampler": "ddim", "steps": 50}, grid=36),
+    "realnvp": Budget(200, 64, grid=16),
+    "pixelcnn": Budget(300, 64, ("width=32", "n_layers=4"), grid=16),
 }
-N_MODEL_SAMPLES = 2000
+N_MODEL_SAMPLES = 1000
 
 
 def hardware() -> str:
@@ -53,7 +55,7 @@ def hardware() -> str:
         names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line]
         cpu = names[0] if names else cpu
     threads = torch.get_num_threads()
-    return f"{cpu}, {threads} torch threads, torch {torch.__version__}, Python {platform.python_version()}"
+    return f"{cpu}, torch threads: {threads}, torch {torch.__version__}, Python {platform.python_version()}"
 
 
 def score(images: np.ndarray, extractor) -> dict:
@@ -65,7 +67,7 @@ def train_and_score(family: str, runs: Path, extractor) -> dict:
     budget = BUDGETS[family]
     out = runs / family
     argv = ["train", family, "--dataset", "fashion-mnist", "--steps", str(budget.steps),
-            "--batch-size", str(budget.batch_size), "--n-samples", "64", "--seed", "0", "--out", str(out)]
+            "--batch-size", str(budget.batch_size), "--n-samples", str(budget.grid), "--seed", "0", "--out", str(out)]
     if budget.overrides:
         argv += ["--set", *budget.overrides]
     reference_models_cli(argv)
@@ -80,19 +82,20 @@ def train_and_score(family: str, runs: Path, extractor) -> dict:
         start = time.perf_counter()
         g = torch.Generator().manual_seed(1)
         samples = torch.cat([model.sample(500, generator=g, **budget.sample_kwargs)
-                             for _ in range(N_MODEL_SAMPLES // 500)])
+                             for _ in range(N_MODEL_SAMPLES // 500)])  # (N, 1, 28, 28)
         row["sample_seconds"] = round(time.perf_counter() - start, 1)
         row["sampler"] = budget.sampler
         row.update(score(samples.numpy()[:, 0], extractor))
     return row
 
 
-def render(floors: list[dict], corrupted: list[dict], models: list[dict], total_seconds: float) -> str:
+def render(floors: list[dict], corrupted: list[dict], models: list[dict], total_seconds: float, load: float) -> str:
     lines = [
         "# Baselines",
         "",
-        "Written by `python benchmarks/baselines.py`; numbers from one run.",
+        "Written by `python -m benchmarks.baselines`; numbers from one run.",
         f"Hardware: {hardware()}. No GPU. Total run time: {total_seconds / 60:.1f} min.",
+        f"1-minute load average at the start: {load:.1f} (other jobs shared the CPU: times are upper bounds).",
         "",
         "All scores are **FID (Fashion-MNIST features)**: the Fréchet distance between Gaussians fitted",
         "to the 128-d bottleneck of our own Fashion-MNIST classifier (grader/metrics/weights/fashion_cnn.json),",
@@ -132,22 +135,23 @@ def render(floors: list[dict], corrupted: list[dict], models: list[dict], total_
         "Bits/dim on the first 2,000 test images. RealNVP: uniform dequantisation, an upper bound on the",
         "discrete bits/dim; PixelCNN: exact (256-way categorical). Uniform noise is 8 bits/dim.",
         "",
-        "| model | budget (steps × batch) | train time | test bits/dim |",
-        "| --- | --- | ---: | ---: |",
+        "| model | budget (steps × batch) | config | train time | test bits/dim |",
+        "| --- | --- | --- | ---: | ---: |",
     ]
     for r in models:
         if "test_bits_per_dim" in r:
-            lines.append(f"| {r['family']} | {r['steps']} × {r['batch_size']} (CPU) | {r['train_seconds']:.0f} s"
-                         f" | {r['test_bits_per_dim']:.3f} |")
+            lines.append(f"| {r['family']} | {r['steps']} × {r['batch_size']} (CPU) | {r['overrides']}"
+                         f" | {r['train_seconds']:.0f} s | {r['test_bits_per_dim']:.3f} |")
     lines += [
         "",
         "## DDPM samples",
         "",
         "![DDPM samples after a CPU budget](ddpm_samples.png)",
         "",
-        f"`ddpm_samples.png`: 64 samples of the DDPM above ({BUDGETS['ddpm'].steps} steps on a CPU, full 1000-step",
-        "ancestral sampler). With this budget the samples are rough: silhouettes of garments, with noise and",
-        "little texture. Training for tens of thousands of steps on a GPU is needed for clean samples.",
+        f"`ddpm_samples.png`: {BUDGETS['ddpm'].grid} samples of the DDPM above ({BUDGETS['ddpm'].steps} steps on a CPU,"
+        " full 1000-step",
+        "ancestral sampler). With this budget the samples are rough: bright garment-shaped blobs, mostly",
+        "tops, with ragged edges and little texture. Clean samples need tens of thousands of steps (a GPU).",
         "",
     ]
     return "\n".join(lines)
@@ -158,7 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/baselines.md"))
     parser.add_argument("--runs", type=Path, default=Path("var/baselines"))
     parser.add_argument("--families", nargs="*", default=list(BUDGETS))
+    parser.add_argument("--threads", type=int, help="torch threads (1 is faster on a CPU shared with other jobs)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     torch.manual_seed(0)
     extractor = fashion_extractor()
@@ -175,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if (args.runs / "ddpm" / "samples.png").is_file():
         shutil.copy(args.runs / "ddpm" / "samples.png", args.out.parent / "ddpm_samples.png")
-    args.out.write_text(render(floors, corrupted, models, time.perf_counter() - start))
+    args.out.write_text(render(floors, corrupted, models, time.perf_counter() - start, load))
     (args.runs / "baselines.json").write_text(json.dumps({"floors": floors, "corrupted": corrupted, "models": models},
                                                          indent=2))
     print(args.out.read_text())

@@ -1,6 +1,6 @@
 """Time FID (Fashion-MNIST features) of 10,000 Fashion-MNIST-sized samples. Target: <= 20 s on 2 CPU cores.
 
-    python benchmarks/fid_speed.py
+    python -m benchmarks.fid_speed
 
 "cold" includes computing the reference statistics of the test split (first run
 on a machine); "warm" is the per-submission cost: features of the samples,
