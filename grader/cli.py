@@ -45,6 +45,7 @@ def cmd_list(args) -> int:
     for slug in list_exercises():
         ex = load_exercise(slug)
         print(f"{slug:16} {ex.max_score:5g} pts  {len(ex.checks):2} checks  {ex.queue:4}  {ex.title}")
+        print(f"{'':16} writes: {', '.join(ex.functions)}")
     return 0
 
 

@@ -54,6 +54,7 @@ class Exercise:
     title: str
     path: Path
     module: str
+    functions: tuple[str, ...]  # the names the contract asks the student's module to define
     queue: str
     limits: Limits
     checks: list[CheckSpec]
@@ -124,6 +125,7 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
     if missing:
         raise SpecError(f"{slug}: checks {sorted(missing)} have no points in exercise.toml")
     return Exercise(slug=slug, title=data["title"], path=path, module=data.get("module", "solution"),
+                    functions=tuple(data["functions"]),
                     queue=data.get("queue", "cpu"), limits=limits, checks=checks,
                     delegation=data.get("delegation", {}), version=_version(path))
 

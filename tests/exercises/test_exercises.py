@@ -38,6 +38,14 @@ def test_exercise_files_are_complete(slug):
         assert (exercise.path / name).is_file(), f"{slug} lacks {name}"
     statement = (exercise.path / "statement.md").read_text()
     assert "What is checked" in statement
+    import ast
+
+    for name in ("starter.py", "solution.py"):
+        tree = ast.parse((exercise.path / name).read_text())
+        defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        assert set(exercise.functions) <= defined, f"{slug}/{name} lacks {set(exercise.functions) - defined}"
+    for function in exercise.functions:
+        assert function in statement
     for check in exercise.checks:
         if check.check is not None:
             assert check.check.title, f"{slug}:{check.name} has no title"
