@@ -90,7 +90,8 @@ def expect_close(got: torch.Tensor, expected: torch.Tensor, *, what: str, rtol: 
             break
     raise CheckFailure(
         f"{what}: {int(bad.sum())} of {bad.numel()} values differ from the reference (tolerance: "
-        f"rtol {rtol:g}, atol {atol:g}); the first{at}: expected {exp64[index].item():.7g}, got {got64[index].item():.7g}.",
+        f"rtol {rtol:g}, atol {atol:g}); the first{at}: expected {exp64[index].item():.7g}, "
+        f"got {got64[index].item():.7g}.",
         expected=show_tensor(expected), got=show_tensor(got), hint=hint)
 
 

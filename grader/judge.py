@@ -19,7 +19,7 @@ from .outputs import Run
 from .probes import Planner
 from .result import Result, TestResult
 from .sandbox import Sandbox, SandboxRun, SandboxUnavailable
-from .spec import DELEGATION_CHECK, CheckSpec, Exercise
+from .spec import CheckSpec, Exercise
 
 DEFAULT_SEED = 20261122
 

@@ -20,7 +20,7 @@ def starter_cells(source: str) -> list[str]:
         (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1
         for node in tree.body[1:] if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.If))
     ]
-    chunks = ["\n".join(lines[a:b]).strip() for a, b in zip(starts, starts[1:] + [len(lines)])]
+    chunks = ["\n".join(lines[a:b]).strip() for a, b in zip(starts, starts[1:] + [len(lines)], strict=True)]
     return [c for c in chunks if c]
 
 

@@ -68,7 +68,7 @@ class CallOutput:
     def values(self) -> list:
         return [self.value(i) for i in range(len(self.raw.get("returns") or []))]
 
-    def tensor(self, index: int = 0) -> "TensorValue":
+    def tensor(self, index: int = 0) -> TensorValue:
         v = self.value(index)
         if not isinstance(v, TensorValue):
             raise CheckFailure(

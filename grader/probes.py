@@ -7,8 +7,9 @@ turns the plan into a job: JSON for the calls, one safetensors blob for inputs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from safetensors.torch import save as save_tensors
@@ -92,7 +93,7 @@ class Planner:
     def next_seed(self) -> int:
         return int(torch.randint(0, 2**31 - 1, (1,), generator=self.generator))
 
-    def shared(self, key: str, build: Callable[["Planner"], Any]) -> Any:
+    def shared(self, key: str, build: Callable[[Planner], Any]) -> Any:
         """Plan something once per grading and share it between checks (e.g. one large sample)."""
         if key not in self._shared:
             self._shared[key] = build(self)

@@ -46,7 +46,7 @@ class Result:
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Result":
+    def from_dict(cls, data: dict) -> Result:
         tests = [TestResult(**t) for t in data.get("tests", [])]
         return cls(**{**data, "tests": tests})
 

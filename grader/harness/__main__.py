@@ -15,7 +15,7 @@ import time
 STARTED = time.monotonic()
 
 import torch  # noqa: E402  (timed: the largest fixed cost of a grading)
-from safetensors.torch import load as load_tensors
+from safetensors.torch import load as load_tensors  # noqa: E402
 
 from . import guards, protocol  # noqa: E402
 from .capture import OutputCapture  # noqa: E402

@@ -100,9 +100,8 @@ def run_call(call: dict, module, tensors, objs, encoder: Encoder, timeout: float
     record["seconds"] = time.perf_counter() - started
     record["returns"] = [encoder.value(r) for r in returns]
     record["mutated"] = [k for k, v in inputs if isinstance(v, torch.Tensor) and not _same(before[k], v.detach())]
-    record["state"] = {
-        name: {k: encoder.tensor(v) for k, v in objs[name].state_dict().items()} for name in call.get("record_state", [])
-    }
+    record["state"] = {name: {k: encoder.tensor(v) for k, v in objs[name].state_dict().items()}
+                       for name in call.get("record_state", [])}
     record["forbidden"] = guards.take()
     return record
 

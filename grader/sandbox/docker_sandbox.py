@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import docker
 from docker.errors import DockerException, ImageNotFound
-from requests import RequestException
 from docker.types import DeviceRequest, LogConfig, Ulimit
+from requests import RequestException
 
 from ..spec import Limits
 from . import Sandbox, SandboxRun, SandboxUnavailable
