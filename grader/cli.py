@@ -131,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_build_image)
-    p = sub.add_parser("reap", help="remove sandbox containers left behind by a killed worker")
-    p.add_argument("--older-than", type=float, default=0.0, help="seconds")
+    p = sub.add_parser("reap", help="remove sandbox containers left behind by killed workers")
+    p.add_argument("--older-than", type=float, default=None,
+                   help="also remove any sandbox container older than this many seconds (workers on other hosts)")
     p.set_defaults(func=cmd_reap)
     return parser
 

@@ -85,14 +85,31 @@ def docker_client(timeout: int = 30) -> docker.DockerClient:
         raise SandboxUnavailable(f"Docker engine not reachable: {exc}") from None
 
 
-def reap_stale(client: docker.DockerClient, older_than_s: float) -> int:
-    """Remove sandbox containers left by a worker that died (SIGKILL skips our `finally`)."""
+def _worker_is_gone(identity: str) -> bool:
+    """True if the container's worker ran on this host and that process no longer exists."""
+    host, _, pid = identity.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def reap_stale(client: docker.DockerClient, older_than_s: float | None = None) -> int:
+    """Remove sandbox containers whose worker died (SIGKILL skips our `finally`):
+    those of dead worker processes on this host, and, if `older_than_s` is given,
+    any older than that (for workers on hosts that are gone)."""
     removed = 0
     now = time.time()
     for c in client.containers.list(all=True, filters={"label": LABEL}):
-        created = c.attrs.get("Created", "")
-        started = _parse_docker_time(created)
-        if started is None or now - started > older_than_s:
+        orphan = _worker_is_gone(c.labels.get(WORKER_LABEL, ""))
+        created = _parse_docker_time(c.attrs.get("Created", ""))
+        too_old = older_than_s is not None and (created is None or now - created > older_than_s)
+        if orphan or too_old:
             try:
                 c.remove(force=True)
                 removed += 1

@@ -62,6 +62,17 @@ def test_a_killed_workers_container_is_reaped(docker_sandbox):
     proc.kill()  # SIGKILL: no finally block runs
     proc.wait(timeout=30)
     assert container_id in _sandbox_containers(docker_sandbox.client)
-    assert reap_stale(docker_sandbox.client, older_than_s=0.5) >= 1
+    assert reap_stale(docker_sandbox.client) >= 1  # its worker process is gone: an orphan
     assert container_id not in _sandbox_containers(docker_sandbox.client)
     assert processes_in_containers([container_id]) == []
+
+
+def test_reaping_spares_containers_of_live_workers(docker_sandbox):
+    proc, container_id = _start_grading(docker_sandbox.client)
+    try:
+        reap_stale(docker_sandbox.client)
+        assert container_id in _sandbox_containers(docker_sandbox.client)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert container_id not in _sandbox_containers(docker_sandbox.client)
