@@ -43,7 +43,8 @@ def run_training(args: argparse.Namespace) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     save_checkpoint(out / "model.safetensors", args.family, model, extra)
     save_loss_curve(log, out / "loss.csv", out / "loss.png")
-    summary = {"family": args.family, "dataset": args.dataset, "steps": args.steps, "batch_size": args.batch_size,
+    dataset = "stdlib-docstrings" if family.data == "text" else args.dataset  # text ignores --dataset
+    summary = {"family": args.family, "dataset": dataset, "steps": args.steps, "batch_size": args.batch_size,
                "device": args.device, "train_seconds": round(seconds, 1), "final": log[-1]}
     if hasattr(model, "bits_per_dim"):
         summary["test_bits_per_dim"] = test_bits_per_dim(model, args)

@@ -41,3 +41,10 @@ def test_safetensors_weights_load_too_and_missing_keys_are_refused(tmp_path, ran
 def test_missing_weights_file_says_what_to_supply(tmp_path):
     with pytest.raises(FileNotFoundError, match="pt_inception-2015-12-05"):
         inception_extractor(tmp_path / "nope.pth")
+
+
+def test_parameter_count_matches_torchvision_inception_v3_without_aux_head():
+    """torchvision's inception_v3 has 27,161,264 parameters; less its auxiliary head
+    (128*768 + 2*128 + 768*128*25 + 2*768 + 768*1000 + 1000 = 3,326,696) and with
+    pytorch-fid's 1008-way fc (+ 8*2048 + 8) that is 23,850,960."""
+    assert sum(p.numel() for p in FIDInceptionV3().parameters()) == 27_161_264 - 3_326_696 + 8 * 2048 + 8
