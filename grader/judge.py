@@ -41,9 +41,10 @@ def plan_job(exercise: Exercise, source: str, seed: int) -> tuple[Planner, dict,
 def read_run(raw: SandboxRun, planner: Planner, nonce: str, exercise: Exercise) -> tuple[Run, str, str, dict]:
     """Decode the sandbox's frames into a Run; decide the status and the summary message."""
     run = Run(descriptions=planner.descriptions)
-    current, done = "the start-up of the grader", None
+    current, done, student_started = "the start-up of the grader", None, False
     for kind, payload, blob in protocol.decode_frames(raw.stdout, nonce):
         if kind == "phase":
+            student_started = True  # the first phase frame precedes any student code
             probe = payload.get("probe")
             current = "your module's import" if payload.get("phase") == "import" else (
                 f"`{planner.descriptions[probe][0]}`" if probe in planner.descriptions else current)
@@ -53,7 +54,12 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, exercise: Exercise) 
             done = payload
     limits = exercise.limits
     status, message = "graded", ""
-    if raw.oom_killed:
+    if not student_started:
+        status = "infrastructure_error"
+        how = "timed out" if raw.timed_out else "ran out of memory" if raw.oom_killed else _describe_exit(raw.exit_code)
+        message = (f"The grader failed to start in the sandbox ({how}) before running any of your code; "
+                   "this attempt does not count.")
+    elif raw.oom_killed:
         status = "memory_limit"
         message = f"Your code used more than the memory limit of {limits.memory_mb} MB while running {current}."
     elif raw.timed_out:
@@ -150,6 +156,10 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
                       output=f"The grading infrastructure failed; this attempt does not count. ({exc})")
     run, status, message, extra = read_run(raw, planner, nonce, exercise)
     provenance.update({"image": raw.image, "device": raw.device, "sandbox_versions": extra["versions"]})
+    if status == "infrastructure_error":
+        provenance["sandbox_stderr"] = raw.stderr[-2000:].decode("utf-8", "replace")
+        return Result(status=status, score=0.0, max_score=exercise.max_score, output=message,
+                      execution_time=time.monotonic() - started, provenance=provenance, timings=raw.timings)
     judging = time.monotonic()
     tests = [judge_check(spec, run, planned.get(spec.name), source, exercise) for spec in exercise.checks]
     judge_s = time.monotonic() - judging

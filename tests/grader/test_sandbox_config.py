@@ -57,3 +57,19 @@ def test_missing_image_is_an_infrastructure_error(docker_sandbox):
 @pytest.mark.parametrize("limits", [Limits(wall_time_s=1)])
 def test_limits_replace_cleanly(limits):
     assert dataclasses.replace(limits, memory_mb=1).wall_time_s == 1
+
+
+def test_a_harness_that_dies_before_student_code_is_an_infrastructure_error():
+    """No phase frame means no student code ran: not the student's fault."""
+    from grader.sandbox import Sandbox, SandboxRun
+
+    class BrokenImage(Sandbox):
+        name = "broken"
+
+        def run(self, job, limits):
+            return SandboxRun(stdout=b"", stderr=b"ModuleNotFoundError: No module named 'torch'", exit_code=1)
+
+    exercise = load_exercise("vae-reparam")
+    result = grade(exercise, "s.py", exercise.solution_path.read_bytes(), sandbox=BrokenImage())
+    assert result.status == "infrastructure_error" and result.tests == []
+    assert "does not count" in result.output and "torch" in result.provenance["sandbox_stderr"]
