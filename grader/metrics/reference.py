@@ -49,3 +49,4 @@ def reference_stats(dataset: str, split: str, extractor: FeatureExtractor, direc
     np.savez(partial, mu=stats.mu, sigma=stats.sigma, n=stats.n, features=features.astype(np.float32))
     partial.replace(path)
     return Reference(key, stats, features.astype(np.float32))
+

@@ -3,6 +3,7 @@ splits, and rising monotonically with blur and with noise strength."""
 import pytest
 
 from grader.metrics import fashion_extractor, score_samples
+from grader.metrics.__main__ import main
 from grader.metrics.degrade import gaussian_blur, gaussian_noise
 from grader.metrics.reference import reference_key, reference_stats
 from reference_models.datasets import load_dataset
@@ -52,3 +53,10 @@ def test_reference_statistics_are_cached_under_the_extractor_hash(setting, monke
     monkeypatch.setattr("grader.metrics.reference.load_dataset", no_loading)
     ref = reference_stats("fashion-mnist", "test", extractor, cache)
     assert ref.stats.n == 10000 and ref.features.shape == (10000, 128)
+
+
+def test_precompute_command_writes_the_cache(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRADER_METRICS_CACHE", str(tmp_path))
+    main(["fashion-mnist", "test"])
+    assert "N = 10000, D = 128" in capsys.readouterr().out
+    assert len(list(tmp_path.glob("fashion-mnist-test-fashion-cnn-*.npz"))) == 1
