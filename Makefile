@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv system docker image test run lint bench clean
+.PHONY: venv system docker image redis test run lint bench clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard requirements/*.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ docker: system
 image: venv docker
 	$(PY) -m grader build-image
 
-test: image
+redis:
+	bash scripts/start-redis.sh
+
+test: image redis
 	$(PY) -m pytest
 
 run: image

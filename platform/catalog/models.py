@@ -1,0 +1,68 @@
+from django.db import models
+
+from courses.models import Course
+
+QUEUES = [("cpu", "cpu"), ("gpu", "gpu")]
+
+
+class Exercise(models.Model):
+    """An exercise of `exercises/<slug>/`; its content lives in versions."""
+
+    slug = models.SlugField(unique=True)
+    current_version = models.ForeignKey("ExerciseVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ExerciseVersion(models.Model):
+    """One version of an exercise, identified by the grader's content hash (`exercise.version`).
+
+    A grade is a function of (submission, exercise version, seed): every submission
+    points at the version it was graded against."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    statement_md = models.TextField()
+    starter_py = models.TextField()
+    starter_ipynb = models.TextField()
+    queue = models.CharField(max_length=8, choices=QUEUES, default="cpu")
+    max_score = models.FloatField()
+    checks = models.JSONField(default=list)  # [{name, title, points, visibility}]
+    limits = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["exercise", "version"], name="one_row_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug}@{self.version}"
+
+
+class CourseExercise(models.Model):
+    """An exercise as set in one course: deadline, points, late policy, submission limit."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="course_exercises")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="course_exercises")
+    position = models.PositiveIntegerField(default=0)
+    points = models.FloatField(default=10.0)  # the exercise's max_score is scaled to this
+    opens_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    late_deadline = models.DateTimeField(null=True, blank=True)  # submissions until then count, with a penalty
+    late_penalty = models.FloatField(default=0.0)  # fraction of the points lost when late, 0..1
+    max_submissions = models.PositiveIntegerField(null=True, blank=True)  # None: unlimited
+    published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "exercise"], name="exercise_once_per_course"),
+            models.CheckConstraint(condition=models.Q(late_penalty__gte=0) & models.Q(late_penalty__lte=1),
+                                   name="late_penalty_is_a_fraction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug} in {self.course.slug}"

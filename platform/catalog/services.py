@@ -1,0 +1,80 @@
+"""Writes for exercises: sync from the `exercises/` folder, per-course settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import nbformat
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from grader.notebook import build_notebook
+from grader.spec import list_exercises, load_exercise
+
+from .models import CourseExercise, Exercise, ExerciseVersion
+
+
+@dataclass
+class SyncReport:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def _version_fields(spec) -> dict:
+    starter = spec.path / "starter.py"
+    notebook = nbformat.writes(build_notebook(spec))
+    return dict(
+        title=spec.title,
+        statement_md=(spec.path / "statement.md").read_text(),
+        starter_py=starter.read_text(),
+        starter_ipynb=notebook if notebook.endswith("\n") else notebook + "\n",
+        queue=spec.queue,
+        max_score=spec.max_score,
+        checks=[{"name": c.name, "points": c.points, "visibility": c.visibility,
+                 "title": c.check.title if c.check else "Implemented yourself, not delegated to the library"}
+                for c in spec.checks],
+        limits={k: getattr(spec.limits, k) for k in spec.limits.__dataclass_fields__},
+    )
+
+
+@transaction.atomic
+def exercise_sync(*, slug: str) -> str:
+    """Brings one exercise up to date with its folder; returns created/updated/unchanged.
+
+    Idempotent: the grader's content hash names the version, so an unchanged
+    exercise creates nothing, and a changed one gets a new version (the old one
+    stays, for the submissions graded against it)."""
+    spec = load_exercise(slug)
+    exercise, created = Exercise.objects.select_for_update().get_or_create(slug=slug)
+    version = ExerciseVersion.objects.filter(exercise=exercise, version=spec.version).first()
+    if version is None:
+        version = ExerciseVersion.objects.create(exercise=exercise, version=spec.version, **_version_fields(spec))
+    if exercise.current_version_id == version.id:
+        return "unchanged"
+    exercise.current_version = version
+    exercise.save(update_fields=["current_version"])
+    return "created" if created else "updated"
+
+
+def exercise_sync_all(*, slugs: list[str] | None = None) -> SyncReport:
+    report = SyncReport([], [], [])
+    for slug in slugs or list_exercises():
+        getattr(report, exercise_sync(slug=slug)).append(slug)
+    return report
+
+
+def course_exercise_create(*, course, exercise: Exercise, points: float = 10.0, deadline=None,
+                           late_deadline=None, late_penalty: float = 0.0, max_submissions: int | None = None,
+                           position: int | None = None) -> CourseExercise:
+    if exercise.current_version_id is None:
+        raise ValidationError(f"exercise {exercise.slug} has no synced version")
+    if position is None:
+        position = CourseExercise.objects.filter(course=course).count()
+    course_exercise = CourseExercise(course=course, exercise=exercise, points=points, deadline=deadline,
+                                     late_deadline=late_deadline, late_penalty=late_penalty,
+                                     max_submissions=max_submissions, position=position)
+    course_exercise.full_clean()
+    if late_deadline and deadline and late_deadline < deadline:
+        raise ValidationError("the late deadline is before the deadline")
+    course_exercise.save()
+    return course_exercise

@@ -1,0 +1,36 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from submissions.selectors import submission_list
+from submissions.services import submission_attempts_used
+
+from .selectors import course_exercise_get_for_member, course_exercise_is_past_due, markdown_to_safe_html
+
+
+@login_required
+def exercise_detail(request, course_slug, exercise_slug, form_error=None, status=200):
+    ce, role = course_exercise_get_for_member(user=request.user, course_slug=course_slug,
+                                              exercise_slug=exercise_slug)
+    version = ce.exercise.current_version
+    return render(request, "catalog/exercise.html", {
+        "ce": ce, "course": ce.course, "role": role, "version": version,
+        "statement_html": markdown_to_safe_html(version.statement_md),
+        "submissions": submission_list(user=request.user, course_exercise=ce)[:50],
+        "attempts_used": submission_attempts_used(user=request.user, course_exercise=ce),
+        "past_due": course_exercise_is_past_due(course_exercise=ce),
+        "form_error": form_error,
+    }, status=status)
+
+
+@login_required
+def starter_download(request, course_slug, exercise_slug, kind):
+    ce, _ = course_exercise_get_for_member(user=request.user, course_slug=course_slug, exercise_slug=exercise_slug)
+    version = ce.exercise.current_version
+    if kind == "py":
+        body, content_type, name = version.starter_py, "text/x-python; charset=utf-8", "starter.py"
+    else:
+        body, content_type, name = version.starter_ipynb, "application/x-ipynb+json", "starter.ipynb"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{ce.exercise.slug}-{name}"'
+    return response

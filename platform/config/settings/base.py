@@ -1,0 +1,104 @@
+"""Settings shared by every environment; each value that varies comes from the environment."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.env import database_from_url, env_bool, env_int, env_list, env_str, redis_url
+
+PLATFORM_DIR = Path(__file__).resolve().parent.parent.parent
+REPO_ROOT = PLATFORM_DIR.parent
+VAR_DIR = Path(env_str("DGM_VAR_DIR", str(REPO_ROOT / "var")))
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-development-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "accounts",
+    "courses",
+    "catalog",
+    "submissions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [PLATFORM_DIR / "templates"],
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'platform.sqlite3'}"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "course-list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [PLATFORM_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+
+# Uploads: the grader's own limit is 1 MB; the web refuses bigger files before reading them.
+SUBMISSION_MAX_BYTES = env_int("DGM_SUBMISSION_MAX_BYTES", 1_000_000, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = SUBMISSION_MAX_BYTES + 64 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = SUBMISSION_MAX_BYTES + 64 * 1024
+
+# Grading
+REDIS_URL = redis_url("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("DGM_BROKER_VISIBILITY_S", 3600, minimum=60)}
+CELERY_TASK_ALWAYS_EAGER = False
+GRADING_SEED = env_int("DGM_GRADING_SEED", 20261122)
+GRADING_WARM_CONTAINERS = env_int("DGM_WARM_CONTAINERS", 0, minimum=0)
+GRADING_INFRA_RETRIES = env_int("DGM_INFRA_RETRIES", 5, minimum=0)
+GRADING_RETRY_COUNTDOWN_S = env_int("DGM_RETRY_COUNTDOWN_S", 30, minimum=0)
+GRADING_STALE_AFTER_S = env_int("DGM_STALE_AFTER_S", 1800, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-submissions": {"task": "submissions.tasks.requeue_stale_submissions", "schedule": 300.0,
+                                  "options": {"queue": "cpu"}},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts.views import token_list
+from catalog.views import exercise_detail, starter_download
+from courses.views import course_dashboard, course_detail, course_join, course_list
+from submissions.api import submission_create_api, submission_detail_api
+from submissions.views import submission_detail, submission_upload
+
+urlpatterns = [
+    path("", course_list, name="course-list"),
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens/", token_list, name="token-list"),
+    path("courses/join/", course_join, name="course-join"),
+    path("courses/<slug:slug>/", course_detail, name="course-detail"),
+    path("courses/<slug:slug>/dashboard/", course_dashboard, name="course-dashboard"),
+    path("courses/<slug:course_slug>/<slug:exercise_slug>/", exercise_detail, name="exercise-detail"),
+    path("courses/<slug:course_slug>/<slug:exercise_slug>/starter.py", starter_download, {"kind": "py"},
+         name="starter-py"),
+    path("courses/<slug:course_slug>/<slug:exercise_slug>/starter.ipynb", starter_download, {"kind": "ipynb"},
+         name="starter-ipynb"),
+    path("courses/<slug:course_slug>/<slug:exercise_slug>/submit/", submission_upload, name="submission-upload"),
+    path("submissions/<int:submission_id>/", submission_detail, name="submission-detail"),
+    path("api/submissions/", submission_create_api, name="api-submission-create"),
+    path("api/submissions/<int:submission_id>/", submission_detail_api, name="api-submission-detail"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,36 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class Course(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    invite_code = models.CharField(max_length=32, unique=True, default=new_invite_code)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Enrollment(models.Model):
+    class Role(models.TextChoices):
+        STUDENT = "student"
+        INSTRUCTOR = "instructor"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="one_enrollment_per_course")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.course} ({self.role})"

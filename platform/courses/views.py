@@ -1,0 +1,47 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from catalog.selectors import course_exercise_list
+from submissions.selectors import best_scores_for_user, course_submission_counts
+
+from .selectors import course_get_for_member, course_list_for_user
+from .services import course_join_by_invite
+
+
+@login_required
+def course_list(request):
+    return render(request, "courses/list.html", {"courses": course_list_for_user(user=request.user)})
+
+
+@login_required
+@require_POST
+def course_join(request):
+    try:
+        enrollment = course_join_by_invite(user=request.user, invite_code=request.POST.get("invite_code", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("course-list")
+    return redirect("course-detail", slug=enrollment.course.slug)
+
+
+@login_required
+def course_detail(request, slug):
+    course, role = course_get_for_member(user=request.user, slug=slug)
+    items = course_exercise_list(course=course, include_unpublished=role == "instructor")
+    best = best_scores_for_user(user=request.user, course=course)
+    rows = [{"ce": ce, "version": ce.exercise.current_version, "best": best.get(ce.id)} for ce in items]
+    return render(request, "courses/detail.html", {"course": course, "role": role, "rows": rows})
+
+
+@login_required
+def course_dashboard(request, slug):
+    course, role = course_get_for_member(user=request.user, slug=slug)
+    if role != "instructor":
+        raise Http404("No such page")
+    return render(request, "courses/dashboard.html", {
+        "course": course, "counts": course_submission_counts(course=course),
+        "students": course.enrollments.filter(role="student").count()})

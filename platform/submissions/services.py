@@ -1,0 +1,190 @@
+"""Writes for submissions: accept an upload, claim, grade, finish, retry, requeue.
+
+State machine: queued -> running (claimed by exactly one worker, a conditional
+UPDATE) -> graded/error/timeout/memory_limit (the student's result) or back to
+queued (the platform failed: retried, never charged), and after too many
+platform failures -> infrastructure_error (not charged either).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import CourseExercise
+from courses.models import Enrollment
+from courses.selectors import enrollment_role
+from grader.materialize import SubmissionError, materialize
+
+from .models import Submission
+
+log = logging.getLogger(__name__)
+ALLOWED_SUFFIXES = (".py", ".ipynb")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def submission_validate_file(*, filename: str, data: bytes) -> None:
+    """Everything we check before storing anything; the message is for the student."""
+    name = os.path.basename(filename or "")
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        raise ValidationError("Submit a Python file (.py) or a Jupyter notebook (.ipynb).")
+    limit = settings.SUBMISSION_MAX_BYTES
+    if len(data) > limit:
+        raise ValidationError(f"The file is {len(data):,} bytes; the limit is {limit:,}.")
+    if not data.strip():
+        raise ValidationError("The file is empty.")
+    try:
+        materialize(name.lower() if name.lower().endswith(".ipynb") else name, data)
+    except SubmissionError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def submission_attempts_used(*, user, course_exercise: CourseExercise) -> int:
+    """Platform failures never count: a submission that ended in infrastructure_error is free."""
+    return (Submission.objects.filter(user=user, course_exercise=course_exercise)
+            .exclude(status=Submission.Status.INFRASTRUCTURE_ERROR).count())
+
+
+def submission_create(*, user, course_exercise: CourseExercise, filename: str, data: bytes, now=None) -> Submission:
+    now = now or timezone.now()
+    role = enrollment_role(user=user, course=course_exercise.course)
+    if role is None:
+        raise PermissionDenied("You are not enrolled in this course.")
+    instructor = role == Enrollment.Role.INSTRUCTOR
+    if not instructor:
+        if not course_exercise.published or (course_exercise.opens_at and now < course_exercise.opens_at):
+            raise ValidationError("This exercise is not open for submissions yet.")
+        final = course_exercise.late_deadline or course_exercise.deadline
+        if final is not None and now > final:
+            raise ValidationError("The deadline for this exercise has passed.")
+    submission_validate_file(filename=filename, data=data)
+    version = course_exercise.exercise.current_version
+    if version is None:
+        raise ValidationError("This exercise is not available for grading yet.")
+    with transaction.atomic():
+        if not instructor and course_exercise.max_submissions is not None:
+            # Lock the user's row so two concurrent uploads cannot both take the last attempt.
+            type(user).objects.select_for_update().filter(pk=user.pk).first()
+            used = submission_attempts_used(user=user, course_exercise=course_exercise)
+            if used >= course_exercise.max_submissions:
+                raise ValidationError(f"You have used all {course_exercise.max_submissions} submissions "
+                                      "for this exercise.")
+        submission = Submission.objects.create(
+            user=user, course_exercise=course_exercise, exercise_version=version,
+            filename=os.path.basename(filename), data=data, seed=settings.GRADING_SEED,
+            is_late=course_exercise.deadline is not None and now > course_exercise.deadline)
+        transaction.on_commit(lambda: submission_enqueue(submission=submission))
+    return submission
+
+
+def submission_enqueue(*, submission: Submission, countdown: float = 0) -> None:
+    from .tasks import grade_submission
+
+    queue = submission.exercise_version.queue
+    grade_submission.apply_async(args=[submission.pk], queue=queue, countdown=countdown or None)
+
+
+def submission_claim(*, submission_id: int, worker: str | None = None) -> str | None:
+    """queued -> running for exactly one caller: a conditional UPDATE. Returns the claim token, or None."""
+    token = uuid.uuid4().hex
+    claimed = Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
+        status=Submission.Status.RUNNING, claim_token=token, claimed_at=timezone.now(),
+        worker=(worker or worker_name())[:200])
+    return token if claimed == 1 else None
+
+
+def _visible_score(result: dict) -> float:
+    return sum(float(t.get("score", 0)) for t in result.get("tests", []) if t.get("visibility") == "visible")
+
+
+def submission_finish(*, submission_id: int, token: str, result: dict) -> bool:
+    """Stores the student's result, only while this claim still holds it (a requeued stale claim loses)."""
+    updated = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING,
+                                        claim_token=token).update(
+        status=result["status"], result=result, score=result.get("score"), max_score=result.get("max_score"),
+        visible_score=_visible_score(result), finished_at=timezone.now())
+    return updated == 1
+
+
+@dataclass
+class RetryDecision:
+    retry: bool
+    countdown: float = 0.0
+
+
+def submission_release_after_infra_error(*, submission_id: int, token: str, error: str) -> RetryDecision:
+    """The platform failed: back to queued for a retry, or give up as infrastructure_error.
+
+    Neither costs the student an attempt, and an earlier grade is never touched."""
+    with transaction.atomic():
+        sub = Submission.objects.select_for_update().filter(
+            pk=submission_id, status=Submission.Status.RUNNING, claim_token=token).first()
+        if sub is None:
+            return RetryDecision(retry=False)
+        failures = sub.infra_failures + 1
+        give_up = failures > settings.GRADING_INFRA_RETRIES
+        Submission.objects.filter(pk=sub.pk).update(
+            status=Submission.Status.INFRASTRUCTURE_ERROR if give_up else Submission.Status.QUEUED,
+            infra_failures=failures, last_infra_error=error[:2000], claim_token="", claimed_at=None,
+            finished_at=timezone.now() if give_up else None,
+            result={"status": "infrastructure_error", "score": 0.0, "max_score": sub.exercise_version.max_score,
+                    "output": "The grading infrastructure failed; this attempt does not count.", "tests": []}
+            if give_up else sub.result)
+    countdown = settings.GRADING_RETRY_COUNTDOWN_S * (2 ** min(failures - 1, 6))
+    return RetryDecision(retry=not give_up, countdown=countdown)
+
+
+def submission_grade(*, submission_id: int, token: str, sandbox_factory) -> str:
+    """Runs the grader on a claimed submission. Returns graded / retry / gave_up / lost_claim."""
+    from grader.judge import grade
+    from grader.sandbox import SandboxUnavailable
+    from grader.spec import load_exercise
+
+    sub = Submission.objects.select_related("exercise_version__exercise").get(pk=submission_id)
+    version = sub.exercise_version
+    try:
+        exercise = load_exercise(version.exercise.slug)
+        sandbox = sandbox_factory(version.queue)
+        result = grade(exercise, sub.filename, bytes(sub.data), sandbox=sandbox, seed=sub.seed).to_dict()
+        error = result.get("output", "") if result["status"] == "infrastructure_error" else ""
+    except SandboxUnavailable as exc:
+        result, error = None, f"sandbox unavailable: {exc}"
+    except Exception as exc:  # a grader bug or a broken host is never the student's failure
+        log.exception("grading submission %s failed", submission_id)
+        result, error = None, f"{type(exc).__name__}: {exc}"
+    if result is None or result["status"] == "infrastructure_error":
+        decision = submission_release_after_infra_error(submission_id=submission_id, token=token, error=error)
+        if decision.retry:
+            transaction.on_commit(lambda: submission_enqueue(submission=sub, countdown=decision.countdown))
+            return "retry"
+        return "gave_up"
+    if exercise.version != version.version:
+        result.setdefault("provenance", {})["submitted_against_version"] = version.version
+    return "graded" if submission_finish(submission_id=submission_id, token=token, result=result) else "lost_claim"
+
+
+def submission_requeue_stale(*, older_than_s: float | None = None, now=None) -> list[int]:
+    """Running claims older than the limit (a worker died mid-grading) go back to the queue."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=older_than_s if older_than_s is not None else settings.GRADING_STALE_AFTER_S)
+    requeued = []
+    for sub in Submission.objects.filter(status=Submission.Status.RUNNING, claimed_at__lt=cutoff).select_related(
+            "exercise_version"):
+        with transaction.atomic():
+            if Submission.objects.filter(pk=sub.pk, status=Submission.Status.RUNNING,
+                                         claim_token=sub.claim_token).update(
+                    status=Submission.Status.QUEUED, claim_token="", claimed_at=None):
+                requeued.append(sub.pk)
+                transaction.on_commit(lambda s=sub: submission_enqueue(submission=s))
+    return requeued

@@ -1,0 +1,45 @@
+"""A real grading: upload -> on_commit -> Redis -> a real Celery worker process -> the Docker sandbox."""
+import time
+
+import pytest
+
+from grader.spec import load_exercise
+from submissions.models import Submission
+from submissions.services import submission_create
+
+from .conftest import REPO_ROOT, SOLUTION
+
+
+def wait_finished(pks, worker, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        subs = list(Submission.objects.filter(pk__in=pks))
+        if all(not s.is_pending for s in subs):
+            return {s.pk: s for s in subs}
+        assert worker.poll() is None, open(worker.log_path).read()[-4000:]
+        time.sleep(0.5)
+    raise AssertionError("not graded in time; worker log:\n" + open(worker.log_path).read()[-4000:])
+
+
+@pytest.mark.docker
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_grades_right_and_wrong_submissions(world, docker_sandbox, celery_worker_process):
+    wrong_case = next(c for c in load_exercise("vae-reparam").wrong_cases() if c.name == "variance_as_std"
+                      or c.path.name == "variance_as_std.py")
+    right = submission_create(user=world.owner, course_exercise=world.ce, filename="solution.py", data=SOLUTION)
+    wrong = submission_create(user=world.peer, course_exercise=world.ce, filename="wrong.py",
+                              data=wrong_case.path.read_bytes())
+    done = wait_finished([right.pk, wrong.pk], celery_worker_process)
+
+    good = done[right.pk]
+    assert good.status == "graded" and good.score == good.max_score == 13
+    assert good.worker and good.claim_token
+    assert good.result["provenance"]["sandbox"] == "docker"
+    assert good.result["provenance"]["image"].startswith("sha256:")
+    assert all(t["status"] == "passed" for t in good.result["tests"])
+
+    bad = done[wrong.pk]
+    failed = {t["name"] for t in bad.result["tests"] if t["status"] != "passed"}
+    assert bad.status == "graded" and set(wrong_case.fails) == failed
+    assert bad.score < bad.max_score
+    assert (REPO_ROOT / "exercises").is_dir()

@@ -1,0 +1,181 @@
+"""The claim, the grading service, retries after platform failures, the stale sweep."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from grader.sandbox import SandboxUnavailable
+from grader.sandbox.local import TrustedSubprocessRunner
+from submissions import tasks
+from submissions.models import Submission
+from submissions.services import (
+    submission_attempts_used,
+    submission_claim,
+    submission_create,
+    submission_finish,
+    submission_grade,
+    submission_requeue_stale,
+)
+
+from .conftest import SOLUTION
+
+
+def _submit(world, data=SOLUTION, user=None):
+    return submission_create(user=user or world.owner, course_exercise=world.ce, filename="solution.py", data=data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_claims_one_wins(world, enqueued):
+    sub = _submit(world)
+    contenders = 8
+    barrier = threading.Barrier(contenders)
+    tokens = []
+
+    def claim(i):
+        try:
+            barrier.wait()
+            tokens.append(submission_claim(submission_id=sub.pk, worker=f"w{i}"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(contenders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [t for t in tokens if t]
+    assert len(tokens) == contenders and len(winners) == 1
+    sub.refresh_from_db()
+    assert sub.status == "running" and sub.claim_token == winners[0] and sub.claimed_at is not None
+
+
+def test_only_the_claim_holder_can_finish(world, enqueued):
+    sub = _submit(world)
+    token = submission_claim(submission_id=sub.pk, worker="w")
+    result = {"status": "graded", "score": 13.0, "max_score": 13.0, "tests": []}
+    assert not submission_finish(submission_id=sub.pk, token="someone-else", result=result)
+    assert submission_finish(submission_id=sub.pk, token=token, result=result)
+    assert not submission_finish(submission_id=sub.pk, token=token, result=result)  # already finished
+    sub.refresh_from_db()
+    assert (sub.status, sub.score) == ("graded", 13.0)
+
+
+class Unavailable:
+    name = "broken"
+
+    def run(self, job, limits):
+        raise SandboxUnavailable("Docker engine not reachable (test)")
+
+
+def test_duplicate_delivery_grades_once(world, enqueued, monkeypatch):
+    sub = _submit(world)
+    runs = []
+    runner = TrustedSubprocessRunner()
+
+    def factory(queue):
+        runs.append(queue)
+        return runner
+
+    monkeypatch.setattr(tasks, "sandbox_for_queue", factory)
+    assert tasks.grade_submission.run(sub.pk) == "graded"
+    assert tasks.grade_submission.run(sub.pk) == "not-claimed"
+    assert runs == ["cpu"]
+    sub.refresh_from_db()
+    assert sub.status == "graded" and sub.score == sub.max_score == 13
+    assert all(t["status"] == "passed" for t in sub.result["tests"])
+    assert sub.result["provenance"]["exercise_version"] == sub.exercise_version.version
+
+
+def test_platform_failure_requeues_then_gives_up_without_charging(world, enqueued, settings,
+                                                                 django_capture_on_commit_callbacks):
+    settings.GRADING_INFRA_RETRIES = 2
+    settings.GRADING_RETRY_COUNTDOWN_S = 5
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = _submit(world)
+    outcomes = []
+    for _ in range(3):
+        token = submission_claim(submission_id=sub.pk, worker="w")
+        assert token, "a released submission can be claimed again"
+        with django_capture_on_commit_callbacks(execute=True):
+            outcomes.append(submission_grade(submission_id=sub.pk, token=token,
+                                             sandbox_factory=lambda q: Unavailable()))
+        sub.refresh_from_db()
+        if outcomes[-1] == "retry":
+            assert sub.status == "queued" and sub.result is None
+    assert outcomes == ["retry", "retry", "gave_up"]
+    assert [c for (_, _, c) in enqueued] == [None, 5, 10]  # the first send, then two backed-off retries
+    assert sub.status == "infrastructure_error" and sub.infra_failures == 3
+    assert "not reachable" in sub.last_infra_error
+    assert submission_attempts_used(user=world.owner, course_exercise=world.ce) == 0
+
+
+def test_infrastructure_result_from_the_grader_is_retried(world, enqueued, django_capture_on_commit_callbacks):
+    """grade() itself turns SandboxUnavailable into an infrastructure_error result: also a retry."""
+    from grader.result import Result
+
+    sub = _submit(world)
+    token = submission_claim(submission_id=sub.pk, worker="w")
+
+    class Failing:
+        name = "x"
+
+        def run(self, job, limits):
+            raise SandboxUnavailable("image missing")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert submission_grade(submission_id=sub.pk, token=token, sandbox_factory=lambda q: Failing()) == "retry"
+    sub.refresh_from_db()
+    assert sub.status == "queued" and "does not count" in sub.last_infra_error
+    assert Result  # the schema is the grader's
+
+
+def test_an_earlier_grade_is_never_overwritten_by_a_platform_failure(world, enqueued):
+    sub = _submit(world)
+    token = submission_claim(submission_id=sub.pk, worker="w")
+    submission_finish(submission_id=sub.pk, token=token,
+                      result={"status": "graded", "score": 5.0, "max_score": 13.0, "tests": []})
+    assert submission_claim(submission_id=sub.pk, worker="w2") is None  # finished work is never claimed again
+    sub.refresh_from_db()
+    assert sub.score == 5.0
+
+
+def test_stale_running_claims_are_requeued(world, enqueued, django_capture_on_commit_callbacks):
+    stale, fresh = _submit(world), _submit(world, user=world.peer)
+    old_token = submission_claim(submission_id=stale.pk, worker="dead")
+    submission_claim(submission_id=fresh.pk, worker="alive")
+    Submission.objects.filter(pk=stale.pk).update(claimed_at=timezone.now() - timedelta(hours=2))
+    enqueued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert submission_requeue_stale(older_than_s=3600) == [stale.pk]
+    assert enqueued == [(stale.pk, "cpu", None)]
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == "queued" and fresh.status == "running"
+    # the dead worker's late answer is discarded: its claim no longer holds
+    assert not submission_finish(submission_id=stale.pk, token=old_token,
+                                 result={"status": "graded", "score": 1.0, "max_score": 13.0, "tests": []})
+
+
+def test_requeue_stale_command(world, enqueued, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    sub = _submit(world)
+    submission_claim(submission_id=sub.pk, worker="dead")
+    Submission.objects.filter(pk=sub.pk).update(claimed_at=timezone.now() - timedelta(hours=2))
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("requeue_stale", "--older-than", "60", stdout=out)
+    assert f"[{sub.pk}]" in out.getvalue()
+
+
+def test_gpu_exercises_go_to_the_gpu_queue(world, enqueued, django_capture_on_commit_callbacks):
+    version = world.exercise.current_version
+    version.queue = "gpu"
+    version.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = _submit(world)
+    assert enqueued == [(sub.pk, "gpu", None)]
