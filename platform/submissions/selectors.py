@@ -1,7 +1,6 @@
 """Reads for submissions, including what a viewer may see of a result."""
 from __future__ import annotations
 
-from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 
@@ -89,17 +88,33 @@ def submission_list(*, user, course_exercise: CourseExercise):
     return Submission.objects.filter(user=user, course_exercise=course_exercise).defer("data")
 
 
-def best_scores_for_user(*, user, course, now=None) -> dict[int, float]:
-    """course_exercise id -> best score the student may see now (visible checks only before the due date)."""
+def submission_points(*, score: float | None, max_score: float | None, is_late: bool,
+                      course_exercise: CourseExercise) -> float | None:
+    """The exercise's score scaled to the course's points, less the late penalty."""
+    if score is None or not max_score:
+        return None
+    points = course_exercise.points * score / max_score
+    return points * (1 - course_exercise.late_penalty) if is_late else points
+
+
+def best_scores_for_user(*, user, course, now=None) -> dict[int, dict]:
+    """course_exercise id -> {score, points}: the best the student may see now.
+
+    Before the due date only the visible checks count (the total would reveal hidden ones)."""
     now = now or timezone.now()
-    rows = (Submission.objects.filter(user=user, course_exercise__course=course, status__in=Submission.FINISHED)
-            .values("course_exercise_id", "course_exercise__deadline")
-            .annotate(best=Max("score"), best_visible=Max("visible_score")))
-    best = {}
-    for row in rows:
-        deadline = row["course_exercise__deadline"]
-        past_due = deadline is not None and now > deadline
-        best[row["course_exercise_id"]] = row["best"] if past_due else row["best_visible"]
+    best: dict[int, dict] = {}
+    subs = (Submission.objects.filter(user=user, course_exercise__course=course, status__in=Submission.FINISHED)
+            .select_related("course_exercise").only("score", "visible_score", "max_score", "is_late",
+                                                    "course_exercise"))
+    for sub in subs:
+        ce = sub.course_exercise
+        past_due = ce.deadline is not None and now > ce.deadline
+        score = sub.score if past_due else sub.visible_score
+        points = submission_points(score=score, max_score=sub.max_score, is_late=sub.is_late, course_exercise=ce)
+        current = best.get(ce.id)
+        if score is not None and (current is None or (points or 0) > (current["points"] or 0)
+                                  or ((points or 0) == (current["points"] or 0) and score > current["score"])):
+            best[ce.id] = {"score": score, "points": points}
     return best
 
 

@@ -71,28 +71,41 @@ def redis_server():
 
 
 @pytest.fixture
-def celery_worker_process(redis_server, transactional_db):
-    """`celery -A config worker -Q cpu --concurrency 1`, on the same test database and Redis."""
+def start_worker(redis_server, transactional_db):
+    """Starts `celery -A config worker -Q cpu --concurrency 1` on the same test database and Redis;
+    extra environment variables override the worker's settings. Stopped at teardown."""
     from django.db import connection
 
-    db_name = connection.settings_dict["NAME"]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": redis_server,
-           "DATABASE_URL": f"sqlite:///{Path(db_name).resolve()}",
-           "PYTHONPATH": os.pathsep.join([str(PLATFORM_DIR), str(REPO_ROOT)])}
-    log = tempfile.NamedTemporaryFile(prefix="dgm-celery-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "cpu",
-                             "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-                             "--hostname", f"test-{os.getpid()}@localhost"],
-                            cwd=PLATFORM_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    proc.log_path = log.name
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-    Path(log.name).unlink(missing_ok=True)
+    procs = []
+
+    def start(**extra_env):
+        db_name = connection.settings_dict["NAME"]
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": redis_server,
+               "DATABASE_URL": f"sqlite:///{Path(db_name).resolve()}",
+               "PYTHONPATH": os.pathsep.join([str(PLATFORM_DIR), str(REPO_ROOT)]), **extra_env}
+        log = tempfile.NamedTemporaryFile(prefix="dgm-celery-", suffix=".log", delete=False)
+        proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "cpu",
+                                 "--concurrency", "1", "--loglevel", "INFO", "--without-gossip",
+                                 "--without-mingle", "--hostname", f"test-{os.getpid()}-{len(procs)}@localhost"],
+                                cwd=PLATFORM_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc.log_path = log.name
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        Path(proc.log_path).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def celery_worker_process(start_worker):
+    return start_worker()
 
 
 class World:

@@ -43,3 +43,19 @@ def test_real_worker_grades_right_and_wrong_submissions(world, docker_sandbox, c
     assert bad.status == "graded" and set(wrong_case.fails) == failed
     assert bad.score < bad.max_score
     assert (REPO_ROOT / "exercises").is_dir()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_without_docker_retries_then_gives_up_without_charging(world, start_worker):
+    """Docker unreachable: the worker puts the submission back in the queue, retries after the
+    countdown through Redis, then marks it infrastructure_error, which costs no attempt."""
+    from submissions.services import submission_attempts_used
+
+    worker = start_worker(DOCKER_HOST="unix:///nonexistent/docker.sock", DGM_INFRA_RETRIES="1",
+                          DGM_RETRY_COUNTDOWN_S="1")
+    sub = submission_create(user=world.owner, course_exercise=world.ce, filename="solution.py", data=SOLUTION)
+    done = wait_finished([sub.pk], worker, timeout=120)[sub.pk]
+    assert done.status == "infrastructure_error" and done.infra_failures == 2
+    assert "Docker engine not reachable" in done.last_infra_error
+    assert done.result["status"] == "infrastructure_error" and done.score is None
+    assert submission_attempts_used(user=world.owner, course_exercise=world.ce) == 0

@@ -97,7 +97,26 @@ def test_best_score_on_the_course_page(client, world):
     Submission.objects.filter(pk=sub.pk).update(status="graded", score=9.0, visible_score=7.0, max_score=13.0)
     client.force_login(world.owner)
     row = client.get("/courses/dgm/").context["rows"][0]
-    assert row["best"] == 7.0  # no deadline yet passed: the visible part only
+    assert row["best"]["score"] == 7.0  # no deadline passed yet: the visible part only
+    assert row["best"]["points"] == pytest.approx(10 * 7 / 13)
+
+
+def test_late_penalty_and_full_score_after_the_due_date(client, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    world.ce.deadline = timezone.now() - timedelta(hours=1)
+    world.ce.late_deadline = timezone.now() + timedelta(hours=1)
+    world.ce.late_penalty = 0.25
+    world.ce.save()
+    sub = submission_create(user=world.owner, course_exercise=world.ce, filename="a.py", data=SOLUTION)
+    Submission.objects.filter(pk=sub.pk).update(status="graded", score=13.0, visible_score=7.0, max_score=13.0)
+    client.force_login(world.owner)
+    html = client.get("/courses/dgm/")
+    best = html.context["rows"][0]["best"]
+    assert best == {"score": 13.0, "points": pytest.approx(7.5)}  # past due: the full score, late: -25 %
+    assert "7.50 pts" in html.content.decode()
 
 
 def test_join_by_invite_code_and_tokens_page(client, world):
