@@ -219,14 +219,14 @@ class DockerSandbox(Sandbox):
         if started is None:
             started = self._start(limits)
         timings["container_start_s"] = time.monotonic() - t0
-        if self.warm:
-            threading.Thread(target=self._refill, args=(limits,), daemon=True).start()
         try:
             return self._run_in(started, job, limits, timings, image_id)
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"Docker engine error during grading: {exc}") from None
         finally:
             _remove_quietly(started.container)  # reap_stale catches what this misses
+            if self.warm:  # after, not during: a refill importing torch would compete for the CPU
+                threading.Thread(target=self._refill, args=(limits,), daemon=True).start()
 
     def _run_in(self, started: Started, job: bytes, limits: Limits, timings: dict, image_id: str) -> SandboxRun:
         container, sock = started.container, started.sock
