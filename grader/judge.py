@@ -19,7 +19,7 @@ from .outputs import Run
 from .probes import Planner
 from .result import Result, TestResult
 from .sandbox import Sandbox, SandboxRun, SandboxUnavailable
-from .spec import CheckSpec, Exercise
+from .spec import DELEGATION_TITLE, CheckSpec, Exercise
 
 DEFAULT_SEED = 20261122
 
@@ -103,7 +103,7 @@ def _describe_exit(code: int | None) -> str:
 
 
 def judge_check(spec: CheckSpec, run: Run, planned, source: str, exercise: Exercise) -> TestResult:
-    title = spec.check.title if spec.check else "Implemented yourself, not delegated to the library"
+    title = spec.check.title if spec.check else DELEGATION_TITLE
     try:
         if spec.check is None:
             note = _judge_delegation(run, source, exercise)
@@ -132,7 +132,7 @@ def _judge_delegation(run: Run, source: str, exercise: Exercise) -> str | None:
 
 
 def _failed_everywhere(exercise: Exercise, status: str, message: str, started: float, provenance: dict) -> Result:
-    tests = [TestResult(c.name, c.check.title if c.check else "Implemented yourself, not delegated to the library",
+    tests = [TestResult(c.name, c.check.title if c.check else DELEGATION_TITLE,
                         0.0, c.points, "failed", message, c.visibility) for c in exercise.checks]
     return Result(status=status, score=0.0, max_score=exercise.max_score, execution_time=time.monotonic() - started,
                   output=message, tests=tests, provenance=provenance)

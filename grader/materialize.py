@@ -22,13 +22,20 @@ def decode_python(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return data.decode(encoding)
-    except (SyntaxError, LookupError) as exc:
-        raise SubmissionError(f"The file's encoding declaration is invalid: {exc}.") from None
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise SubmissionError(
-            f"The file is not valid UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} cannot be decoded. "
-            "Save the file as UTF-8.") from None
+        raise _not_utf8(data, exc.start) from None
+    except (SyntaxError, LookupError) as exc:
+        try:  # detect_encoding also raises SyntaxError for undecodable bytes on lines 1-2
+            data.decode("utf-8")
+        except UnicodeDecodeError as utf8_error:
+            raise _not_utf8(data, utf8_error.start) from None
+        raise SubmissionError(f"The file's encoding declaration is invalid: {exc}.") from None
+
+
+def _not_utf8(data: bytes, position: int) -> SubmissionError:
+    line = data[:position].count(b"\n") + 1
+    return SubmissionError(f"The file is not valid UTF-8 text: byte 0x{data[position]:02x} on line {line} cannot be "
+                           "decoded. Save the file as UTF-8.")
 
 
 def notebook_to_source(text: str) -> str:

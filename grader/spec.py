@@ -14,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EXERCISES_DIR = Path(os.environ.get("DGM_EXERCISES_DIR", REPO_ROOT / "exercises"))
 VISIBILITIES = ("visible", "hidden", "after_due_date")
 DELEGATION_CHECK = "not_delegated"
+DELEGATION_TITLE = "Implemented yourself, not delegated to the library"
 
 
 class SpecError(ValueError):

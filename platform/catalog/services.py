@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from grader.notebook import build_notebook
-from grader.spec import list_exercises, load_exercise
+from grader.spec import DELEGATION_TITLE, list_exercises, load_exercise
 
 from .models import CourseExercise, Exercise, ExerciseVersion
 
@@ -31,7 +31,7 @@ def _version_fields(spec) -> dict:
         queue=spec.queue,
         max_score=spec.max_score,
         checks=[{"name": c.name, "points": c.points, "visibility": c.visibility,
-                 "title": c.check.title if c.check else "Implemented yourself, not delegated to the library"}
+                 "title": c.check.title if c.check else DELEGATION_TITLE}
                 for c in spec.checks],
         limits={k: getattr(spec.limits, k) for k in spec.limits.__dataclass_fields__},
     )

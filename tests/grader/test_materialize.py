@@ -20,9 +20,16 @@ def test_coding_cookie_is_honoured():
     assert "x = 'é'" in materialize("s.py", data)
 
 
-def test_non_utf8_names_the_line():
-    with pytest.raises(SubmissionError, match=r"byte 0xff on line 2"):
-        materialize("s.py", b"x = 1\ny = '\xff'\n")
+@pytest.mark.parametrize("data, line", [(b"x = 1\ny = '\xff'\n", 2), (b"\xe9 = 1\n", 1),
+                                        (b"a = 1\nb = 2\nc = '\xfe'\n", 3)])
+def test_non_utf8_names_the_line(data, line):
+    with pytest.raises(SubmissionError, match=rf"not valid UTF-8 .* line {line} "):
+        materialize("s.py", data)
+
+
+def test_a_bad_coding_cookie_is_named():
+    with pytest.raises(SubmissionError, match="encoding declaration"):
+        materialize("s.py", b"# -*- coding: klingon -*-\nx = 1\n")
 
 
 def test_wrong_extension_and_size_are_refused():
