@@ -53,7 +53,11 @@ class CourseExercise(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     late_deadline = models.DateTimeField(null=True, blank=True)  # submissions until then count, with a penalty
     late_penalty = models.FloatField(default=0.0)  # fraction of the points lost when late, 0..1
+    late_penalty_per_day = models.FloatField(default=0.0)  # and this fraction more per started day late, 0..1
     max_submissions = models.PositiveIntegerField(null=True, blank=True)  # None: unlimited
+    max_submissions_per_day = models.PositiveIntegerField(null=True, blank=True)  # per calendar day; None: unlimited
+    # check name -> visible / hidden / after_due_date, overriding the exercise's own visibility in this course
+    check_visibility = models.JSONField(default=dict, blank=True)
     published = models.BooleanField(default=True)
 
     class Meta:
@@ -62,6 +66,9 @@ class CourseExercise(models.Model):
             models.UniqueConstraint(fields=["course", "exercise"], name="exercise_once_per_course"),
             models.CheckConstraint(condition=models.Q(late_penalty__gte=0) & models.Q(late_penalty__lte=1),
                                    name="late_penalty_is_a_fraction"),
+            models.CheckConstraint(condition=models.Q(late_penalty_per_day__gte=0)
+                                   & models.Q(late_penalty_per_day__lte=1),
+                                   name="late_penalty_per_day_is_a_fraction"),
         ]
 
     def __str__(self) -> str:

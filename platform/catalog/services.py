@@ -78,3 +78,60 @@ def course_exercise_create(*, course, exercise: Exercise, points: float = 10.0, 
         raise ValidationError("the late deadline is before the deadline")
     course_exercise.save()
     return course_exercise
+
+
+VISIBILITIES = ("visible", "after_due_date", "hidden")
+
+
+def course_exercise_update_settings(*, course_exercise: CourseExercise, deadline=None, late_deadline=None,
+                                    late_penalty: float = 0.0, late_penalty_per_day: float = 0.0,
+                                    max_submissions: int | None = None, max_submissions_per_day: int | None = None,
+                                    points: float | None = None, published: bool | None = None,
+                                    check_visibility: dict[str, str] | None = None) -> CourseExercise:
+    """An instructor's per-course settings: deadline, late policy, submission limits, check visibility.
+
+    Nothing is saved unless every value is valid. Changing the visibility of a check
+    recomputes the stored visible score of the exercise's submissions."""
+    from submissions.services import submission_recompute_visible_scores
+
+    errors: dict[str, list[str]] = {}
+    if late_deadline and not deadline:
+        errors.setdefault("late_deadline", []).append("Set a deadline before a late cutoff.")
+    if late_deadline and deadline and late_deadline < deadline:
+        errors.setdefault("late_deadline", []).append("The late cutoff is before the deadline.")
+    for name, value in (("late_penalty", late_penalty), ("late_penalty_per_day", late_penalty_per_day)):
+        if not 0 <= value <= 1:
+            errors.setdefault(name, []).append("A penalty is a fraction between 0 and 1.")
+    for name, value in (("max_submissions", max_submissions), ("max_submissions_per_day", max_submissions_per_day)):
+        if value is not None and value < 1:
+            errors.setdefault(name, []).append("A limit is at least 1 (leave it empty for no limit).")
+    if points is not None and points <= 0:
+        errors.setdefault("points", []).append("Points must be positive.")
+    version = course_exercise.exercise.current_version
+    known = {c["name"]: c["visibility"] for c in (version.checks if version else [])}
+    overrides = {}
+    for name, visibility in (check_visibility or {}).items():
+        if name not in known:
+            errors.setdefault("check_visibility", []).append(f"No check named {name!r} in this exercise.")
+        elif visibility not in VISIBILITIES:
+            errors.setdefault("check_visibility", []).append(f"{visibility!r} is not a visibility.")
+        elif visibility != known[name]:
+            overrides[name] = visibility  # only what differs from the exercise's own setting
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ce = CourseExercise.objects.select_for_update().get(pk=course_exercise.pk)
+        visibility_changed = ce.check_visibility != overrides
+        ce.deadline, ce.late_deadline = deadline, late_deadline
+        ce.late_penalty, ce.late_penalty_per_day = late_penalty, late_penalty_per_day
+        ce.max_submissions, ce.max_submissions_per_day = max_submissions, max_submissions_per_day
+        ce.check_visibility = overrides
+        if points is not None:
+            ce.points = points
+        if published is not None:
+            ce.published = published
+        ce.full_clean()
+        ce.save()
+        if visibility_changed:
+            submission_recompute_visible_scores(course_exercise=ce)
+    return ce

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from accounts.views import token_list
 from catalog.views import exercise_detail, starter_download
@@ -25,5 +25,6 @@ urlpatterns = [
     path("submissions/<int:submission_id>/", submission_detail, name="submission-detail"),
     path("api/submissions/", submission_create_api, name="api-submission-create"),
     path("api/submissions/<int:submission_id>/", submission_detail_api, name="api-submission-detail"),
+    path("instructor/", include("courses.urls")),  # namespace "courses": the instructor's pages
     path("admin/", admin.site.urls),
 ]

@@ -29,3 +29,13 @@ def course_get_for_member(*, user, slug: str) -> tuple[Course, str]:
 
         raise Http404("No such course")
     return course, role
+
+
+def course_get_for_instructor(*, user, slug: str) -> Course:
+    """The course, for its instructors only; a 404 for students, other courses' instructors and outsiders."""
+    course = get_object_or_404(Course, slug=slug)
+    if enrollment_role(user=user, course=course) != Enrollment.Role.INSTRUCTOR:
+        from django.http import Http404
+
+        raise Http404("No such page")
+    return course

@@ -1,10 +1,18 @@
 """Writes for courses and enrolments."""
 from __future__ import annotations
 
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
-from .models import Course, Enrollment
+from .models import Course, Enrollment, new_invite_code
 
 
 def course_create(*, slug: str, title: str, description: str = "", instructor=None) -> Course:
@@ -33,3 +41,125 @@ def course_join_by_invite(*, user, invite_code: str) -> Enrollment:
         raise ValidationError("No course has this invite code.")
     existing = Enrollment.objects.filter(user=user, course=course).first()
     return existing or enrollment_create(user=user, course=course, role=Enrollment.Role.STUDENT)
+
+
+def course_rotate_invite_code(*, course: Course) -> str:
+    """A new invite code; the old one stops working at once (enrolments made with it stay)."""
+    course.invite_code = new_invite_code()
+    course.save(update_fields=["invite_code"])
+    return course.invite_code
+
+
+CSV_MAX_BYTES = 1_000_000
+CSV_MAX_ROWS = 5000
+
+
+@dataclass
+class EnrolledRow:
+    username: str
+    email: str
+    name: str
+    created: bool  # a new account: `password` is its one-time password, shown once and never stored
+    password: str | None
+    already_enrolled: bool
+
+
+def _parse_enrolment_csv(data: bytes) -> list[tuple[int, str, str, str]]:
+    """(line, username, email, name) per row, or a ValidationError listing every bad line."""
+    if len(data) > CSV_MAX_BYTES:
+        raise ValidationError(f"The file is {len(data):,} bytes; the limit is {CSV_MAX_BYTES:,}.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError("The file is not UTF-8 text.") from None
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise ValidationError(f"Not a CSV file: {exc}") from None
+    errors, parsed, seen_users, seen_emails = [], [], {}, {}
+    check_username = UnicodeUsernameValidator()
+    for line, row in enumerate(rows, start=1):
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            continue
+        if line == 1 and [c.lower() for c in cells[:2]] == ["username", "email"]:
+            continue  # a header
+        if len(cells) not in (2, 3):
+            errors.append(f"line {line}: expected username,email[,name], got {len(cells)} fields")
+            continue
+        username, email, name = cells[0], cells[1], cells[2] if len(cells) == 3 else ""
+        try:
+            check_username(username)
+            if not username or len(username) > 150:
+                raise ValidationError("bad length")
+        except ValidationError:
+            errors.append(f"line {line}: {username!r} is not a valid username (letters, digits and @.+-_ only)")
+            continue
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append(f"line {line}: {email!r} is not a valid email address")
+            continue
+        if len(name) > 300:
+            errors.append(f"line {line}: the name is longer than 300 characters")
+            continue
+        if username.lower() in seen_users:
+            errors.append(f"line {line}: username {username!r} repeats line {seen_users[username.lower()]}")
+            continue
+        if email.lower() in seen_emails:
+            errors.append(f"line {line}: email {email!r} repeats line {seen_emails[email.lower()]}")
+            continue
+        seen_users[username.lower()], seen_emails[email.lower()] = line, line
+        parsed.append((line, username, email, name))
+    if len(parsed) > CSV_MAX_ROWS:
+        errors.append(f"{len(parsed)} rows; at most {CSV_MAX_ROWS} per file")
+    if not errors and not parsed:
+        errors.append("The file has no rows (expected username,email[,name] per line).")
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+def course_enrol_from_csv(*, course: Course, data: bytes) -> list[EnrolledRow]:
+    """Enrols the students of a CSV file (username,email[,name]; a header line is optional).
+
+    A new username gets an account with a random one-time password (returned here, to be shown
+    once; only its hash is stored); an existing user with that username is linked if the email
+    matches. Every row is checked before anything is written, and the writes are one transaction:
+    a bad file stores nothing."""
+    rows = _parse_enrolment_csv(data)
+    User = get_user_model()
+    errors, plan = [], []
+    for line, username, email, name in rows:
+        user = User.objects.filter(username__iexact=username).first()
+        if user is not None:
+            if user.email and user.email.lower() != email.lower():
+                errors.append(f"line {line}: the account {user.username!r} exists with a different email address")
+                continue
+        elif User.objects.filter(email__iexact=email).exists():
+            errors.append(f"line {line}: {email!r} belongs to another account (not {username!r})")
+            continue
+        plan.append((username, email, name, user))
+    if errors:
+        raise ValidationError(errors)
+    done = []
+    with transaction.atomic():
+        for username, email, name, user in plan:
+            password = None
+            if user is None:
+                password = secrets.token_urlsafe(12)
+                first, _, last = name.rpartition(" ") if " " in name else (name, "", "")
+                user = User(username=username, email=email, first_name=first[:150], last_name=last[:150])
+                user.set_password(password)
+                user.full_clean()
+                user.save()
+            elif not user.email:
+                user.email = email
+                user.save(update_fields=["email"])
+            existing = Enrollment.objects.filter(user=user, course=course).first()
+            if existing is None:
+                Enrollment.objects.create(user=user, course=course, role=Enrollment.Role.STUDENT)
+            # an instructor listed in the file stays an instructor
+            done.append(EnrolledRow(username=user.username, email=email, name=name, created=password is not None,
+                                    password=password, already_enrolled=existing is not None))
+    return done

@@ -37,6 +37,9 @@ class Submission(models.Model):
     max_score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Earlier results, oldest first, one per regrade: {status, result, score, max_score, visible_score,
+    # exercise_version, finished_at, regraded_by, regraded_at}. A regrade never loses a grade.
+    history = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,6 +1,9 @@
 """Reads for submissions, including what a viewer may see of a result."""
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 from django.http import Http404
 from django.utils import timezone
 
@@ -11,6 +14,11 @@ from courses.selectors import enrollment_role
 from .models import Submission
 
 HIDDEN_TITLE = "Hidden check"
+
+
+def check_visibility(test: dict, overrides: dict | None) -> str:
+    """A check's visibility in a course: the course's override, else the exercise's own."""
+    return (overrides or {}).get(test.get("name"), test.get("visibility", "visible"))
 
 
 def submission_get_for_viewer(*, user, submission_id: int) -> tuple[Submission, bool]:
@@ -43,9 +51,9 @@ def result_for_viewer(*, result: dict | None, course_exercise: CourseExercise, f
     past_due = course_exercise.deadline is not None and now > course_exercise.deadline
     tests, hidden_points, withheld = [], 0.0, False
     for index, test in enumerate(result.get("tests", [])):
-        visibility = test.get("visibility", "visible")
+        visibility = check_visibility(test, getattr(course_exercise, "check_visibility", None))
         if visibility == "visible" or (visibility == "after_due_date" and past_due):
-            tests.append(test)
+            tests.append({**test, "visibility": visibility})
             continue
         placeholder = {"name": f"hidden-{index + 1}", "title": HIDDEN_TITLE, "max_score": test.get("max_score"),
                        "visibility": visibility, "status": "hidden", "score": None, "output": ""}
@@ -88,13 +96,26 @@ def submission_list(*, user, course_exercise: CourseExercise):
     return Submission.objects.filter(user=user, course_exercise=course_exercise).defer("data")
 
 
+def late_penalty_fraction(*, course_exercise: CourseExercise, is_late: bool, submitted_at=None) -> float:
+    """The late policy: `late_penalty` once, plus `late_penalty_per_day` for each started day after
+    the deadline, at most everything. Submissions after the late cutoff are refused at upload."""
+    if not is_late:
+        return 0.0
+    days = 1
+    if submitted_at is not None and course_exercise.deadline is not None:
+        late_s = (submitted_at - course_exercise.deadline).total_seconds()
+        days = max(1, math.ceil(late_s / 86400))
+    return min(1.0, course_exercise.late_penalty + course_exercise.late_penalty_per_day * days)
+
+
 def submission_points(*, score: float | None, max_score: float | None, is_late: bool,
-                      course_exercise: CourseExercise) -> float | None:
+                      course_exercise: CourseExercise, submitted_at=None) -> float | None:
     """The exercise's score scaled to the course's points, less the late penalty."""
     if score is None or not max_score:
         return None
     points = course_exercise.points * score / max_score
-    return points * (1 - course_exercise.late_penalty) if is_late else points
+    return points * (1 - late_penalty_fraction(course_exercise=course_exercise, is_late=is_late,
+                                               submitted_at=submitted_at))
 
 
 def best_scores_for_user(*, user, course, now=None) -> dict[int, dict]:
@@ -105,12 +126,13 @@ def best_scores_for_user(*, user, course, now=None) -> dict[int, dict]:
     best: dict[int, dict] = {}
     subs = (Submission.objects.filter(user=user, course_exercise__course=course, status__in=Submission.FINISHED)
             .select_related("course_exercise").only("score", "visible_score", "max_score", "is_late",
-                                                    "course_exercise"))
+                                                    "created_at", "course_exercise"))
     for sub in subs:
         ce = sub.course_exercise
         past_due = ce.deadline is not None and now > ce.deadline
         score = sub.score if past_due else sub.visible_score
-        points = submission_points(score=score, max_score=sub.max_score, is_late=sub.is_late, course_exercise=ce)
+        points = submission_points(score=score, max_score=sub.max_score, is_late=sub.is_late, course_exercise=ce,
+                                   submitted_at=sub.created_at)
         current = best.get(ce.id)
         if score is not None and (current is None or (points or 0) > (current["points"] or 0)
                                   or ((points or 0) == (current["points"] or 0) and score > current["score"])):
@@ -129,3 +151,64 @@ def course_submission_counts(*, course) -> list[dict]:
         full_marks=Count("submissions", filter=Q(submissions__score__gte=F("submissions__max_score"),
                                                  submissions__status=Submission.Status.GRADED)),
     ).select_related("exercise").values("id", "exercise__slug", "n_submissions", "students", "pending", "full_marks"))
+
+
+def course_exercise_stats(*, course_exercise: CourseExercise) -> dict:
+    """The instructor's dashboard of one exercise: submissions, students who attempted it, and per
+    check how often it passed (over finished gradings) and how often it failed, most failed first."""
+    subs = list(Submission.objects.filter(course_exercise=course_exercise).defer("data"))
+    finished = [s for s in subs if s.status in Submission.FINISHED]
+    passed, failed, seen = Counter(), Counter(), Counter()
+    titles: dict[str, str] = {}
+    for version_check in (course_exercise.exercise.current_version.checks
+                          if course_exercise.exercise.current_version else []):
+        titles[version_check["name"]] = version_check["title"]
+    for sub in finished:
+        for test in (sub.result or {}).get("tests", []):
+            name = test.get("name")
+            titles.setdefault(name, test.get("title") or name)
+            seen[name] += 1
+            if test.get("status") == "passed":
+                passed[name] += 1
+            else:
+                failed[name] += 1
+    checks = [{"name": name, "title": titles.get(name, name), "graded": seen[name], "passed": passed[name],
+               "failed": failed[name], "pass_rate": passed[name] / seen[name] if seen[name] else None}
+              for name in titles]
+    full = sum(1 for s in finished if s.score is not None and s.max_score and s.score >= s.max_score)
+    return {
+        "submissions": len(subs),
+        "students": len({s.user_id for s in subs}),
+        "pending": sum(1 for s in subs if s.is_pending),
+        "finished": len(finished),
+        "infrastructure_errors": sum(1 for s in subs if s.status == Submission.Status.INFRASTRUCTURE_ERROR),
+        "full_marks": full,
+        "checks": checks,
+        "most_failed": [c for c in sorted(checks, key=lambda c: (-c["failed"], c["name"])) if c["failed"]][:5],
+    }
+
+
+def course_exercise_submissions(*, course_exercise: CourseExercise):
+    """Every student's submissions of an exercise, newest first, for the instructor."""
+    return (Submission.objects.filter(course_exercise=course_exercise).select_related("user")
+            .defer("data", "result"))
+
+
+def course_grades(*, course) -> tuple[list[CourseExercise], list[dict]]:
+    """Grades for export: one row per student, the best points per exercise with the late policy
+    applied (all checks count: this is the instructor's view). Students without a grade get None."""
+    exercises = list(CourseExercise.objects.filter(course=course).select_related("exercise"))
+    students = list(Enrollment.objects.filter(course=course, role=Enrollment.Role.STUDENT)
+                    .select_related("user").order_by("user__username"))
+    best: dict[tuple[int, int], float] = {}
+    subs = (Submission.objects.filter(course_exercise__course=course, status__in=Submission.FINISHED)
+            .only("user_id", "course_exercise_id", "score", "max_score", "is_late", "created_at"))
+    by_id = {ce.id: ce for ce in exercises}
+    for sub in subs:
+        points = submission_points(score=sub.score, max_score=sub.max_score, is_late=sub.is_late,
+                                   course_exercise=by_id[sub.course_exercise_id], submitted_at=sub.created_at)
+        key = (sub.user_id, sub.course_exercise_id)
+        if points is not None and points > best.get(key, -1.0):
+            best[key] = points
+    rows = [{"user": e.user, "points": [best.get((e.user_id, ce.id)) for ce in exercises]} for e in students]
+    return exercises, rows

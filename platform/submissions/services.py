@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from catalog.models import CourseExercise
 from courses.models import Enrollment
@@ -25,6 +26,7 @@ from courses.selectors import enrollment_role
 from grader.materialize import SubmissionError, materialize
 
 from .models import Submission
+from .selectors import check_visibility
 
 log = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = (".py", ".ipynb")
@@ -50,10 +52,18 @@ def submission_validate_file(*, filename: str, data: bytes) -> None:
         raise ValidationError(str(exc)) from None
 
 
-def submission_attempts_used(*, user, course_exercise: CourseExercise) -> int:
+def submission_attempts_used(*, user, course_exercise: CourseExercise, since=None) -> int:
     """Platform failures never count: a submission that ended in infrastructure_error is free."""
-    return (Submission.objects.filter(user=user, course_exercise=course_exercise)
-            .exclude(status=Submission.Status.INFRASTRUCTURE_ERROR).count())
+    qs = Submission.objects.filter(user=user, course_exercise=course_exercise)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    return qs.exclude(status=Submission.Status.INFRASTRUCTURE_ERROR).count()
+
+
+def start_of_day(now) -> object:
+    """Midnight of `now`'s calendar day in the site's time zone (TIME_ZONE): the per-day limit's window."""
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def submission_create(*, user, course_exercise: CourseExercise, filename: str, data: bytes, now=None) -> Submission:
@@ -73,13 +83,21 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
     if version is None:
         raise ValidationError("This exercise is not available for grading yet.")
     with transaction.atomic():
-        if not instructor and course_exercise.max_submissions is not None:
+        limited = course_exercise.max_submissions is not None or course_exercise.max_submissions_per_day is not None
+        if not instructor and limited:
             # Lock the user's row so two concurrent uploads cannot both take the last attempt.
             type(user).objects.select_for_update().filter(pk=user.pk).first()
-            used = submission_attempts_used(user=user, course_exercise=course_exercise)
-            if used >= course_exercise.max_submissions:
-                raise ValidationError(f"You have used all {course_exercise.max_submissions} submissions "
-                                      "for this exercise.")
+            if course_exercise.max_submissions is not None:
+                used = submission_attempts_used(user=user, course_exercise=course_exercise)
+                if used >= course_exercise.max_submissions:
+                    raise ValidationError(f"You have used all {course_exercise.max_submissions} submissions "
+                                          "for this exercise.")
+            if course_exercise.max_submissions_per_day is not None:
+                today = submission_attempts_used(user=user, course_exercise=course_exercise,
+                                                 since=start_of_day(now))
+                if today >= course_exercise.max_submissions_per_day:
+                    raise ValidationError(f"You have used all {course_exercise.max_submissions_per_day} "
+                                          "submissions for today; try again tomorrow.")
         submission = Submission.objects.create(
             user=user, course_exercise=course_exercise, exercise_version=version,
             filename=os.path.basename(filename), data=data, seed=settings.GRADING_SEED,
@@ -104,17 +122,32 @@ def submission_claim(*, submission_id: int, worker: str | None = None) -> str | 
     return token if claimed == 1 else None
 
 
-def _visible_score(result: dict) -> float:
-    return sum(float(t.get("score", 0)) for t in result.get("tests", []) if t.get("visibility") == "visible")
+def _visible_score(result: dict, overrides: dict | None = None) -> float:
+    return sum(float(t.get("score") or 0) for t in result.get("tests", [])
+               if check_visibility(t, overrides) == "visible")
 
 
 def submission_finish(*, submission_id: int, token: str, result: dict) -> bool:
     """Stores the student's result, only while this claim still holds it (a requeued stale claim loses)."""
+    overrides = (CourseExercise.objects.filter(submissions__pk=submission_id)
+                 .values_list("check_visibility", flat=True).first())
     updated = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING,
                                         claim_token=token).update(
         status=result["status"], result=result, score=result.get("score"), max_score=result.get("max_score"),
-        visible_score=_visible_score(result), finished_at=timezone.now())
+        visible_score=_visible_score(result, overrides), finished_at=timezone.now())
     return updated == 1
+
+
+def submission_recompute_visible_scores(*, course_exercise: CourseExercise) -> int:
+    """After a change of check visibility: the stored visible score of every finished submission."""
+    changed = 0
+    for sub in Submission.objects.filter(course_exercise=course_exercise, result__isnull=False).only(
+            "pk", "result", "visible_score"):
+        visible = _visible_score(sub.result or {}, course_exercise.check_visibility)
+        if visible != sub.visible_score:
+            Submission.objects.filter(pk=sub.pk).update(visible_score=visible)
+            changed += 1
+    return changed
 
 
 @dataclass
@@ -134,6 +167,17 @@ def submission_release_after_infra_error(*, submission_id: int, token: str, erro
             return RetryDecision(retry=False)
         failures = sub.infra_failures + 1
         give_up = failures > settings.GRADING_INFRA_RETRIES
+        if give_up and sub.history and sub.history[-1].get("regraded_at"):
+            # A regrade the platform could not run: the grade it would have replaced stands.
+            previous, history = sub.history[-1], sub.history[:-1]
+            Submission.objects.filter(pk=sub.pk).update(
+                status=previous["status"], result=previous["result"], score=previous["score"],
+                max_score=previous["max_score"], visible_score=previous["visible_score"],
+                exercise_version_id=previous["exercise_version_id"], history=history,
+                finished_at=parse_datetime(previous["finished_at"]) if previous.get("finished_at") else None,
+                infra_failures=failures, claim_token="", claimed_at=None,
+                last_infra_error=f"regrade abandoned: {error}"[:2000])
+            return RetryDecision(retry=False)
         Submission.objects.filter(pk=sub.pk).update(
             status=Submission.Status.INFRASTRUCTURE_ERROR if give_up else Submission.Status.QUEUED,
             infra_failures=failures, last_infra_error=error[:2000], claim_token="", claimed_at=None,
@@ -171,6 +215,12 @@ def submission_grade(*, submission_id: int, token: str, sandbox_factory) -> str:
         return "gave_up"
     if exercise.version != version.version:
         result.setdefault("provenance", {})["submitted_against_version"] = version.version
+    if sub.history:
+        previous = sub.history[-1]
+        result.setdefault("provenance", {})["regrade"] = {
+            "number": len(sub.history), "requested_by": previous.get("regraded_by"),
+            "requested_at": previous.get("regraded_at"), "previous_status": previous.get("status"),
+            "previous_score": previous.get("score"), "previous_exercise_version": previous.get("exercise_version")}
     return "graded" if submission_finish(submission_id=submission_id, token=token, result=result) else "lost_claim"
 
 
@@ -188,3 +238,64 @@ def submission_requeue_stale(*, older_than_s: float | None = None, now=None) -> 
                 requeued.append(sub.pk)
                 transaction.on_commit(lambda s=sub: submission_enqueue(submission=s))
     return requeued
+
+
+def submission_regrade(*, submission: Submission, requested_by=None) -> bool:
+    """Grades a finished submission again, against the exercise's current version, through the
+    normal queue. The earlier result moves to `history` (provenance: who asked, when, what it was);
+    the new result records which regrade it is. A pending submission is left alone (returns False)."""
+    done = Submission.FINISHED + (Submission.Status.INFRASTRUCTURE_ERROR,)
+    with transaction.atomic():
+        sub = (Submission.objects.select_for_update().select_related("course_exercise__exercise")
+               .filter(pk=submission.pk, status__in=done).first())
+        if sub is None:
+            return False
+        version = sub.course_exercise.exercise.current_version
+        entry = {"status": sub.status, "result": sub.result, "score": sub.score, "max_score": sub.max_score,
+                 "visible_score": sub.visible_score, "exercise_version_id": sub.exercise_version_id,
+                 "exercise_version": sub.exercise_version.version,
+                 "finished_at": sub.finished_at.isoformat() if sub.finished_at else None,
+                 "regraded_by": getattr(requested_by, "username", None), "regraded_at": timezone.now().isoformat()}
+        Submission.objects.filter(pk=sub.pk).update(
+            status=Submission.Status.QUEUED, history=[*sub.history, entry], result=None, score=None,
+            visible_score=None, max_score=None, finished_at=None, claim_token="", claimed_at=None, worker="",
+            infra_failures=0, last_infra_error="", exercise_version=version or sub.exercise_version)
+        sub.refresh_from_db()
+        transaction.on_commit(lambda: submission_enqueue(submission=sub))
+    return True
+
+
+def submission_regrade_all(*, course_exercise: CourseExercise, requested_by=None) -> int:
+    """Regrades every finished submission of a course exercise; returns how many were enqueued."""
+    ids = list(Submission.objects.filter(course_exercise=course_exercise).exclude(
+        status__in=Submission.PENDING).values_list("pk", flat=True))
+    return sum(submission_regrade(submission=Submission(pk=pk), requested_by=requested_by) for pk in ids)
+
+
+def submission_requeue_dead_workers(*, host: str | None = None) -> list[int]:
+    """Running claims held by worker processes of this host that no longer exist (SIGKILL, OOM kill)
+    go back to the queue at once, without waiting for DGM_STALE_AFTER_S. Called when a worker starts."""
+    host = host or socket.gethostname()
+    requeued = []
+    for sub in Submission.objects.filter(status=Submission.Status.RUNNING, worker__startswith=f"{host}:").select_related(
+            "exercise_version"):
+        pid = sub.worker.rpartition(":")[2]
+        if not pid.isdigit() or _process_exists(int(pid)):
+            continue
+        with transaction.atomic():
+            if Submission.objects.filter(pk=sub.pk, status=Submission.Status.RUNNING,
+                                         claim_token=sub.claim_token).update(
+                    status=Submission.Status.QUEUED, claim_token="", claimed_at=None):
+                requeued.append(sub.pk)
+                transaction.on_commit(lambda s=sub: submission_enqueue(submission=s))
+    return requeued
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

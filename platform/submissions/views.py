@@ -41,4 +41,5 @@ def submission_detail(request, submission_id):
         "submission": submission, "ce": submission.course_exercise, "data": data, "result": result, "tests": tests,
         "output_html": markdown_to_safe_html(result.get("output") or ""),
         "data_json": {"id": submission.pk, "status": submission.status},
+        "instructor": instructor,
     })

@@ -1,0 +1,141 @@
+"""The instructor's pages: enrolment by CSV, the invite code, exercise settings, the exercise
+dashboard, regrades and the grade export. Only the course's instructors; everyone else gets 404."""
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from catalog.models import CourseExercise
+from catalog.services import course_exercise_update_settings
+from submissions.models import Submission
+from submissions.selectors import course_exercise_stats, course_exercise_submissions, course_grades
+from submissions.services import submission_regrade, submission_regrade_all
+
+from .forms import EnrolmentCsvForm, ExerciseSettingsForm
+from .selectors import course_get_for_instructor, is_instructor
+from .services import course_enrol_from_csv, course_rotate_invite_code
+
+
+def _course_exercise(user, slug: str, exercise_slug: str) -> CourseExercise:
+    course = course_get_for_instructor(user=user, slug=slug)
+    return get_object_or_404(CourseExercise.objects.select_related("course", "exercise__current_version"),
+                             course=course, exercise__slug=exercise_slug)
+
+
+@login_required
+def enrol_csv(request, slug):
+    course = course_get_for_instructor(user=request.user, slug=slug)
+    form, enrolled, errors = EnrolmentCsvForm(), None, []
+    if request.method == "POST":
+        form = EnrolmentCsvForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                enrolled = course_enrol_from_csv(course=course, data=form.cleaned_data["file"].read())
+            except ValidationError as exc:
+                errors = exc.messages
+        else:
+            errors = [e for field in form.errors.values() for e in field]
+    response = render(request, "instructor/enrol.html", {"course": course, "form": form, "enrolled": enrolled,
+                                                         "errors": errors},
+                      status=400 if errors else 200)
+    if enrolled:
+        response["Cache-Control"] = "no-store"  # one-time passwords: shown once, never cached
+    return response
+
+
+@login_required
+@require_POST
+def invite_rotate(request, slug):
+    course = course_get_for_instructor(user=request.user, slug=slug)
+    course_rotate_invite_code(course=course)
+    messages.success(request, "A new invite code is active; the old one no longer works.")
+    return redirect("course-dashboard", slug=course.slug)
+
+
+@login_required
+def exercise_settings(request, slug, exercise_slug):
+    ce = _course_exercise(request.user, slug, exercise_slug)
+    version = ce.exercise.current_version
+    checks = version.checks if version else []
+    form_kwargs = {"checks": checks, "overrides": ce.check_visibility}
+    if request.method == "POST":
+        form = ExerciseSettingsForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                course_exercise_update_settings(course_exercise=ce, **form.service_kwargs())
+                messages.success(request, "Settings saved.")
+                return redirect("courses:exercise_dashboard", slug=slug, exercise_slug=exercise_slug)
+            except ValidationError as exc:
+                for field, errs in exc.message_dict.items():
+                    target = {"late_penalty": "late_penalty_percent",
+                              "late_penalty_per_day": "late_penalty_per_day_percent",
+                              "check_visibility": None}.get(field, field)
+                    for err in errs:
+                        form.add_error(target if target in form.fields else None, err)
+        status = 400
+    else:
+        form, status = ExerciseSettingsForm(initial=ExerciseSettingsForm.initial_for(ce), **form_kwargs), 200
+    return render(request, "instructor/exercise_settings.html", {
+        "ce": ce, "course": ce.course, "version": version, "form": form,
+        "tz": timezone.get_current_timezone_name()}, status=status)
+
+
+@login_required
+def exercise_dashboard(request, slug, exercise_slug):
+    ce = _course_exercise(request.user, slug, exercise_slug)
+    return render(request, "instructor/exercise_dashboard.html", {
+        "ce": ce, "course": ce.course, "version": ce.exercise.current_version,
+        "stats": course_exercise_stats(course_exercise=ce),
+        "submissions": course_exercise_submissions(course_exercise=ce)[:500]})
+
+
+@login_required
+@require_POST
+def exercise_regrade_all(request, slug, exercise_slug):
+    ce = _course_exercise(request.user, slug, exercise_slug)
+    count = submission_regrade_all(course_exercise=ce, requested_by=request.user)
+    messages.success(request, f"{count} submission{'s' if count != 1 else ''} queued for regrading.")
+    return redirect("courses:exercise_dashboard", slug=slug, exercise_slug=exercise_slug)
+
+
+@login_required
+@require_POST
+def regrade_submission(request, submission_id):
+    sub = Submission.objects.select_related("course_exercise__course").filter(pk=submission_id).first()
+    if sub is None or not is_instructor(user=request.user, course=sub.course_exercise.course):
+        raise Http404("No such submission")
+    if submission_regrade(submission=sub, requested_by=request.user):
+        messages.success(request, "Queued for regrading; the earlier result is kept in its history.")
+    else:
+        messages.error(request, "This submission is still being graded.")
+    return redirect("submission-detail", submission_id=sub.pk)
+
+
+def _csv_cell(value) -> str:
+    """Spreadsheet formula injection: a cell that starts with = + - @ is read as text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def grades_csv(request, slug):
+    course = course_get_for_instructor(user=request.user, slug=slug)
+    exercises, rows = course_grades(course=course)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{course.slug}-grades.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["username", "email", "name", *[ce.exercise.slug for ce in exercises], "total"])
+    for row in rows:
+        user = row["user"]
+        points = row["points"]
+        total = sum(p for p in points if p is not None)
+        writer.writerow([_csv_cell(user.username), _csv_cell(user.email), _csv_cell(user.get_full_name()),
+                         *["" if p is None else f"{p:.2f}" for p in points], f"{total:.2f}"])
+    return response

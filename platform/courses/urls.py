@@ -1,0 +1,17 @@
+"""The instructor's pages, namespace `courses` (names are stable: browser tests use them)."""
+from django.urls import path
+
+from . import instructor_views as views
+
+app_name = "courses"
+
+urlpatterns = [
+    path("<slug:slug>/enrol/", views.enrol_csv, name="enrol_csv"),
+    path("<slug:slug>/invite-code/rotate/", views.invite_rotate, name="invite_rotate"),
+    path("<slug:slug>/grades.csv", views.grades_csv, name="grades_csv"),
+    path("<slug:slug>/exercises/<slug:exercise_slug>/", views.exercise_dashboard, name="exercise_dashboard"),
+    path("<slug:slug>/exercises/<slug:exercise_slug>/settings/", views.exercise_settings, name="exercise_settings"),
+    path("<slug:slug>/exercises/<slug:exercise_slug>/regrade/", views.exercise_regrade_all,
+         name="exercise_regrade_all"),
+    path("submissions/<int:submission_id>/regrade/", views.regrade_submission, name="submission_regrade"),
+]
