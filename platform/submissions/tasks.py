@@ -4,9 +4,16 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
-from .services import submission_claim, submission_grade, submission_requeue_stale, worker_name
+from .services import (
+    submission_claim,
+    submission_grade,
+    submission_requeue_dead_workers,
+    submission_requeue_stale,
+    worker_name,
+)
 
 log = logging.getLogger(__name__)
 _SANDBOXES: dict[str, object] = {}
@@ -35,3 +42,21 @@ def grade_submission(submission_id: int) -> str:
 @shared_task(name="submissions.tasks.requeue_stale_submissions", ignore_result=True)
 def requeue_stale_submissions() -> list[int]:
     return submission_requeue_stale()
+
+
+@worker_ready.connect
+def recover_from_dead_workers(**_kwargs) -> None:
+    """When a worker starts: remove sandbox containers left by dead workers of this host (a SIGKILL
+    skips the sandbox's own clean-up) and put their claimed submissions back in the queue at once,
+    instead of waiting for the broker's visibility timeout or the stale-claim sweep."""
+    try:
+        from grader.sandbox.docker_sandbox import docker_client, reap_stale
+
+        removed = reap_stale(docker_client())
+        if removed:
+            log.warning("removed %d sandbox container(s) of dead workers", removed)
+    except Exception as exc:  # Docker down: the gradings will retry; starting the worker must not fail
+        log.warning("could not reap stale sandbox containers: %s", exc)
+    requeued = submission_requeue_dead_workers()
+    if requeued:
+        log.warning("requeued submissions claimed by dead workers: %s", requeued)

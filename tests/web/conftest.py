@@ -70,6 +70,16 @@ def redis_server():
     shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _test_database_url(db: dict) -> str:
+    """The URL of the test database this session uses (SQLite file or PostgreSQL), for worker processes."""
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    from urllib.parse import quote
+
+    auth = quote(db["USER"], safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+
+
 @pytest.fixture
 def start_worker(redis_server, transactional_db):
     """Starts `celery -A config worker -Q cpu --concurrency 1` on the same test database and Redis;
@@ -79,15 +89,15 @@ def start_worker(redis_server, transactional_db):
     procs = []
 
     def start(**extra_env):
-        db_name = connection.settings_dict["NAME"]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": redis_server,
-               "DATABASE_URL": f"sqlite:///{Path(db_name).resolve()}",
+               "DATABASE_URL": _test_database_url(connection.settings_dict),
                "PYTHONPATH": os.pathsep.join([str(PLATFORM_DIR), str(REPO_ROOT)]), **extra_env}
         log = tempfile.NamedTemporaryFile(prefix="dgm-celery-", suffix=".log", delete=False)
         proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "cpu",
                                  "--concurrency", "1", "--loglevel", "INFO", "--without-gossip",
                                  "--without-mingle", "--hostname", f"test-{os.getpid()}-{len(procs)}@localhost"],
-                                cwd=PLATFORM_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                cwd=PLATFORM_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # its own process group: a test may SIGKILL it whole
         proc.log_path = log.name
         procs.append(proc)
         return proc
