@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv system docker image redis test run lint bench clean
+.PHONY: venv system docker image redis postgres test run lint bench clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard requirements/*.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ image: venv docker
 redis:
 	bash scripts/start-redis.sh
 
+postgres:
+	bash scripts/start-postgres.sh
+
+# The full suite on SQLite, then the platform's tests again on PostgreSQL (what production runs).
 test: image redis
 	$(PY) -m pytest
+	DATABASE_URL="$$(bash scripts/start-postgres.sh | tail -1)" $(PY) -m pytest tests/web
 
 run: image
 	$(PY) -m grader list
