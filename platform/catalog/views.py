@@ -9,13 +9,14 @@ from .selectors import course_exercise_get_for_member, course_exercise_is_past_d
 
 
 @login_required
-def exercise_detail(request, course_slug, exercise_slug, form_error=None, status=200):
+def exercise_detail(request, course_slug, exercise_slug, form_error=None, status=200, editor_source=None):
     ce, role = course_exercise_get_for_member(user=request.user, course_slug=course_slug,
                                               exercise_slug=exercise_slug)
     version = ce.exercise.current_version
     return render(request, "catalog/exercise.html", {
         "ce": ce, "course": ce.course, "role": role, "version": version,
-        "statement_html": markdown_to_safe_html(version.statement_md),
+        "statement_html": markdown_to_safe_html(version.statement_md, math=True),
+        "editor_source": version.starter_py if editor_source is None else editor_source,
         "submissions": submission_list(user=request.user, course_exercise=ce)[:50],
         "attempts_used": submission_attempts_used(user=request.user, course_exercise=ce),
         "past_due": course_exercise_is_past_due(course_exercise=ce),

@@ -86,7 +86,7 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
         limited = course_exercise.max_submissions is not None or course_exercise.max_submissions_per_day is not None
         if not instructor and limited:
             # Lock the user's row so two concurrent uploads cannot both take the last attempt.
-            type(user).objects.select_for_update().filter(pk=user.pk).first()
+            user.__class__.objects.select_for_update().filter(pk=user.pk).first()  # type() of request.user: the lazy proxy
             if course_exercise.max_submissions is not None:
                 used = submission_attempts_used(user=user, course_exercise=course_exercise)
                 if used >= course_exercise.max_submissions:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.selectors import course_exercise_get_for_member, markdown_to_safe_html
@@ -10,25 +11,41 @@ from catalog.views import exercise_detail
 from .selectors import submission_get_for_viewer, submission_to_dict
 from .services import submission_create
 
+EDITOR_FILENAME = "solution.py"
+
+
+def _feedback_html(markdown_text: str) -> str:
+    """A check's Markdown, sanitised; the hint paragraph marked so that it stands out."""
+    html = markdown_to_safe_html(markdown_text, math=True)
+    return html.replace("<p><strong>Hint:</strong>", '<p class="hint"><strong>Hint:</strong>')
+
 
 @login_required
 @require_POST
 def submission_upload(request, course_slug, exercise_slug):
     ce, _ = course_exercise_get_for_member(user=request.user, course_slug=course_slug, exercise_slug=exercise_slug)
     upload = request.FILES.get("file")
+    source = request.POST.get("source")  # the in-browser editor posts its text: it becomes solution.py
     error = None
-    if upload is None:
-        error = "Choose a .py or .ipynb file to submit."
-    elif upload.size > settings.SUBMISSION_MAX_BYTES:
-        error = f"The file is {upload.size:,} bytes; the limit is {settings.SUBMISSION_MAX_BYTES:,}."
+    if upload is not None:
+        size, filename = upload.size, upload.name
+    elif source is not None:
+        data, filename = source.replace("\r\n", "\n").encode(), EDITOR_FILENAME
+        size = len(data)
+        if not source.strip():
+            error = "The editor is empty: write your solution first."
     else:
+        error = "Choose a .py or .ipynb file to submit."
+    if error is None and size > settings.SUBMISSION_MAX_BYTES:
+        error = f"The file is {size:,} bytes; the limit is {settings.SUBMISSION_MAX_BYTES:,}."
+    if error is None:
         try:
-            submission = submission_create(user=request.user, course_exercise=ce, filename=upload.name,
-                                           data=upload.read())
+            submission = submission_create(user=request.user, course_exercise=ce, filename=filename,
+                                           data=upload.read() if upload is not None else data)
             return redirect("submission-detail", submission_id=submission.pk)
         except (ValidationError, PermissionDenied) as exc:
             error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-    return exercise_detail(request, course_slug, exercise_slug, form_error=error, status=400)
+    return exercise_detail(request, course_slug, exercise_slug, form_error=error, status=400, editor_source=source)
 
 
 @login_required
@@ -36,10 +53,15 @@ def submission_detail(request, submission_id):
     submission, instructor = submission_get_for_viewer(user=request.user, submission_id=submission_id)
     data = submission_to_dict(submission=submission, full=instructor)
     result = data["result"] or {}
-    tests = [{**t, "output_html": markdown_to_safe_html(t.get("output") or "")} for t in result.get("tests", [])]
+    tests = [{**t, "output_html": _feedback_html(t.get("output") or "")} for t in result.get("tests", [])]
+    score, max_score = result.get("score"), result.get("max_score")
+    percent = round(100 * float(score) / float(max_score)) if score is not None and max_score else 0
+    tally = {status: sum(t.get("status") == status for t in tests) for status in ("passed", "failed", "error", "hidden")}
     return render(request, "submissions/detail.html", {
         "submission": submission, "ce": submission.course_exercise, "data": data, "result": result, "tests": tests,
+        "percent": percent, "tally": tally, "pending": submission.status in ("queued", "running"),
         "output_html": markdown_to_safe_html(result.get("output") or ""),
-        "data_json": {"id": submission.pk, "status": submission.status},
+        "data_json": {"id": submission.pk, "status": submission.status,
+                      "api": reverse("api-submission-detail", args=[submission.pk])},
         "instructor": instructor,
     })

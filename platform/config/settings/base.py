@@ -68,6 +68,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [PLATFORM_DIR / "static"]
+# KaTeX and highlight.js from the npm registry at set-up time (`make assets`), never from a CDN and
+# never committed; served only if installed: without them the pages show the TeX and plain code.
+NPM_MODULES = REPO_ROOT / "build" / "npm" / "node_modules"
+STATICFILES_DIRS += [(prefix, NPM_MODULES / sub) for prefix, sub in
+                     (("vendor/katex", "katex/dist"), ("vendor/hljs", "@highlightjs/cdn-assets"))
+                     if (NPM_MODULES / sub).is_dir()]
 STATIC_ROOT = VAR_DIR / "static"
 
 # Uploads: the grader's own limit is 1 MB; the web refuses bigger files before reading them.
