@@ -277,8 +277,8 @@ def submission_requeue_dead_workers(*, host: str | None = None) -> list[int]:
     go back to the queue at once, without waiting for DGM_STALE_AFTER_S. Called when a worker starts."""
     host = host or socket.gethostname()
     requeued = []
-    for sub in Submission.objects.filter(status=Submission.Status.RUNNING, worker__startswith=f"{host}:").select_related(
-            "exercise_version"):
+    running = Submission.objects.filter(status=Submission.Status.RUNNING, worker__startswith=f"{host}:")
+    for sub in running.select_related("exercise_version"):
         pid = sub.worker.rpartition(":")[2]
         if not pid.isdigit() or _process_exists(int(pid)):
             continue

@@ -93,7 +93,7 @@ def test_get_is_refused_where_a_post_is_needed(client, world):
 
 def test_dashboard_links_and_the_stable_url_names(client, world):
     client.force_login(world.instructor)
-    html = client.get(f"/courses/dgm/dashboard/").content.decode()
+    html = client.get("/courses/dgm/dashboard/").content.decode()
     assert "Export grades (CSV)" in html and reverse("courses:grades_csv", kwargs={"slug": "dgm"}) in html
     settings_url = reverse("courses:exercise_settings", kwargs={"slug": "dgm", "exercise_slug": "vae-reparam"})
     assert settings_url in html and world.course.invite_code in html
