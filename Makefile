@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv system docker image redis postgres test run lint bench clean
+.PHONY: venv system docker image redis postgres assets browser test run lint bench clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard requirements/*.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,16 @@ redis:
 postgres:
 	bash scripts/start-postgres.sh
 
+# KaTeX and highlight.js from the npm registry (pinned, into build/npm; never a CDN at run time).
+assets:
+	bash scripts/install-assets.sh
+
+# Debian's Chromium for the browser tests (tests/e2e) and scripts/screenshots.py.
+browser:
+	bash scripts/install-browser.sh
+
 # The full suite on SQLite, then the platform's tests again on PostgreSQL (what production runs).
-test: image redis
+test: image redis assets browser
 	$(PY) -m pytest
 	DATABASE_URL="$$(bash scripts/start-postgres.sh | tail -1)" $(PY) -m pytest tests/web
 

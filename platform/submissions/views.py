@@ -56,7 +56,8 @@ def submission_detail(request, submission_id):
     tests = [{**t, "output_html": _feedback_html(t.get("output") or "")} for t in result.get("tests", [])]
     score, max_score = result.get("score"), result.get("max_score")
     percent = round(100 * float(score) / float(max_score)) if score is not None and max_score else 0
-    tally = {status: sum(t.get("status") == status for t in tests) for status in ("passed", "failed", "error", "hidden")}
+    tally = {status: sum(t.get("status") == status for t in tests)
+             for status in ("passed", "failed", "error", "hidden")}
     return render(request, "submissions/detail.html", {
         "submission": submission, "ce": submission.course_exercise, "data": data, "result": result, "tests": tests,
         "percent": percent, "tally": tally, "pending": submission.status in ("queued", "running"),

@@ -79,4 +79,4 @@ def test_feedback_page_marks_hints_hidden_checks_and_the_score(client, world):
     assert 'class="badge passed">1 passed' in html and 'class="badge failed">1 failed' in html
     assert 'class="badge hidden">1 hidden' in html
     assert 'id="score-value">1</span>' in html and "width: 25%" in html
-    assert "/api/submissions/%d/" % sub.pk in html  # the live status polls the API
+    assert f"/api/submissions/{sub.pk}/" in html  # the live status polls the API
