@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run    bring up the grader and demonstrate gradings
+#   make run    bring up the whole platform (Redis, database, demo course, a worker, the web server)
 #   make test   run the full test suite (starts Docker, builds the image)
 PYTHON ?= python3
 VENV := .venv
@@ -44,10 +44,9 @@ test: image redis assets browser
 	$(PY) -m pytest
 	DATABASE_URL="$$(bash scripts/start-postgres.sh | tail -1)" $(PY) -m pytest tests/web
 
+# The platform on 127.0.0.1:8000 in the foreground, a Celery worker in the background (var/log/); Ctrl-C stops both.
 run: image
-	$(PY) -m grader list
-	$(PY) -m grader validate all
-	$(PY) -m grader grade vae-reparam exercises/vae-reparam/solution.py
+	bash scripts/run-platform.sh
 
 lint: venv
 	$(VENV)/bin/ruff check grader reference_models tests
