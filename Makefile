@@ -45,7 +45,7 @@ test: image redis assets browser
 	DATABASE_URL="$$(bash scripts/start-postgres.sh | tail -1)" $(PY) -m pytest tests/web
 
 # The platform on 127.0.0.1:8000 in the foreground, a Celery worker in the background (var/log/); Ctrl-C stops both.
-run: image
+run: image assets
 	bash scripts/run-platform.sh
 
 lint: venv
