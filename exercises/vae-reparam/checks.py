@@ -12,8 +12,17 @@ import math
 
 import torch
 
-from grader.checks import (Call, Check, CheckFailure, Planner, Run, expect_close, expect_tensor,
-                           expect_unmutated, normal_two_sided_bound)
+from grader.checks import (
+    Call,
+    Check,
+    CheckFailure,
+    Planner,
+    Run,
+    expect_close,
+    expect_tensor,
+    expect_unmutated,
+    normal_two_sided_bound,
+)
 
 P_FALSE_FAILURE = 1e-6
 N, D = 20_000, 8
