@@ -106,11 +106,18 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
     return submission
 
 
-def submission_enqueue(*, submission: Submission, countdown: float = 0) -> None:
+def submission_enqueue(*, submission: Submission, countdown: float = 0) -> bool:
+    """Send the grading task. If the broker is down the submission stays queued (the student sees it
+    waiting) and the stale sweep sends it again later; the upload itself never fails for that."""
     from .tasks import grade_submission
 
     queue = submission.exercise_version.queue
-    grade_submission.apply_async(args=[submission.pk], queue=queue, countdown=countdown or None)
+    try:
+        grade_submission.apply_async(args=[submission.pk], queue=queue, countdown=countdown or None)
+    except Exception:  # kombu/redis raise several unrelated types for an unreachable broker
+        log.warning("could not enqueue submission %s; it stays queued for the sweep", submission.pk, exc_info=True)
+        return False
+    return True
 
 
 def submission_claim(*, submission_id: int, worker: str | None = None) -> str | None:
@@ -225,9 +232,14 @@ def submission_grade(*, submission_id: int, token: str, sandbox_factory) -> str:
 
 
 def submission_requeue_stale(*, older_than_s: float | None = None, now=None) -> list[int]:
-    """Running claims older than the limit (a worker died mid-grading) go back to the queue."""
+    """Running claims older than the limit (a worker died mid-grading) go back to the queue, and
+    queued submissions older than it are sent again (their message may never have reached a broker
+    that was down; a duplicate message is harmless: the claim lets only one grading happen)."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=older_than_s if older_than_s is not None else settings.GRADING_STALE_AFTER_S)
+    for sub in Submission.objects.filter(status=Submission.Status.QUEUED, created_at__lt=cutoff).select_related(
+            "exercise_version"):
+        submission_enqueue(submission=sub)
     requeued = []
     for sub in Submission.objects.filter(status=Submission.Status.RUNNING, claimed_at__lt=cutoff).select_related(
             "exercise_version"):

@@ -179,3 +179,32 @@ def test_gpu_exercises_go_to_the_gpu_queue(world, enqueued, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         sub = _submit(world)
     assert enqueued == [(sub.pk, "gpu", None)]
+
+
+def test_a_broker_that_is_down_leaves_the_submission_waiting(world, django_capture_on_commit_callbacks, caplog):
+    """Redis unreachable (a real refused connection on 127.0.0.1): the upload still succeeds, the
+    submission waits as queued, and the sweep sends it once the broker answers again."""
+    from config.celery import app
+
+    saved = {k: app.conf[k] for k in ("broker_url", "task_publish_retry", "broker_connection_timeout")}
+    app.conf.update(broker_url="redis://127.0.0.1:1/0", task_publish_retry=False, broker_connection_timeout=1)
+    app.pool.force_close_all()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            sub = _submit(world)
+    finally:
+        app.conf.update(saved)
+        app.pool.force_close_all()
+    assert f"could not enqueue submission {sub.pk}" in caplog.text  # the broker really refused
+    sub.refresh_from_db()
+    assert sub.status == Submission.Status.QUEUED and submission_attempts_used(
+        user=world.owner, course_exercise=world.ce) == 1
+
+
+def test_the_sweep_resends_long_queued_submissions(world, enqueued, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = _submit(world)
+    assert [s[0] for s in enqueued] == [sub.pk]
+    Submission.objects.filter(pk=sub.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    submission_requeue_stale()
+    assert [s[0] for s in enqueued] == [sub.pk, sub.pk]  # sent again; the claim keeps it to one grading
