@@ -5,16 +5,21 @@ Scores use the extractor's label, by default "FID (Fashion-MNIST features)".
 from grader.metrics.features import FeatureExtractor, fashion_extractor
 from grader.metrics.frechet import GaussianStats, frechet_distance, frechet_distance_stats
 from grader.metrics.kid import kernel_distance, mmd2_unbiased
+from grader.metrics.leaderboard import GeneratedScore, MemorisationResult, memorisation_check, score_generated
 from grader.metrics.score import SampleScore, score_samples
 
 __all__ = [
     "FeatureExtractor",
     "GaussianStats",
+    "GeneratedScore",
+    "MemorisationResult",
     "SampleScore",
     "fashion_extractor",
     "frechet_distance",
     "frechet_distance_stats",
     "kernel_distance",
+    "memorisation_check",
     "mmd2_unbiased",
+    "score_generated",
     "score_samples",
 ]
