@@ -2,7 +2,7 @@
 # Bring up the whole platform on this machine (`make run` builds the sandbox image first):
 # Redis on 127.0.0.1, the database migrated, the exercises synced, the demo course (its
 # passwords are printed once, below), a Celery worker in the background (log in
-# var/log/celery-worker.log) and the web server on 127.0.0.1:8000 in the foreground.
+# var/log/celery-worker.log; with -B it also runs the 5-minute stale-claim sweep) and the web server on 127.0.0.1:8000 in the foreground.
 # Ctrl-C stops both. Settings come from the environment (README: "The platform").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ echo
 
 # The worker in its own session: Ctrl-C reaches the web server only, and the trap below stops the
 # worker with SIGTERM (a warm shutdown: it finishes the grading in progress).
-setsid bash -c 'cd platform && exec ../.venv/bin/celery -A config worker -Q cpu --concurrency 1 --loglevel INFO' \
+setsid bash -c 'cd platform && exec ../.venv/bin/celery -A config worker -B -s ../var/celerybeat-schedule -Q cpu --concurrency 1 --loglevel INFO' \
     >>var/log/celery-worker.log 2>&1 &
 WORKER=$!
 WEB=""
