@@ -1,5 +1,6 @@
 """The claim, the grading service, retries after platform failures, the stale sweep."""
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -181,20 +182,32 @@ def test_gpu_exercises_go_to_the_gpu_queue(world, enqueued, django_capture_on_co
     assert enqueued == [(sub.pk, "gpu", None)]
 
 
+@contextmanager
+def broker_at(url: str):
+    """Point the Celery app at another broker for a while. Only our references to kombu's shared
+    connection and producer pools are dropped (never closed: closing a shared pool breaks every
+    later publish in this process), so restoring the URL gets the original pools back."""
+    from config.celery import app
+
+    def forget_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = {k: app.conf[k] for k in ("broker_url", "task_publish_retry", "broker_connection_timeout")}
+    app.conf.update(broker_url=url, task_publish_retry=False, broker_connection_timeout=1)
+    forget_pools()
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        forget_pools()
+
+
 def test_a_broker_that_is_down_leaves_the_submission_waiting(world, django_capture_on_commit_callbacks, caplog):
     """Redis unreachable (a real refused connection on 127.0.0.1): the upload still succeeds, the
     submission waits as queued, and the sweep sends it once the broker answers again."""
-    from config.celery import app
-
-    saved = {k: app.conf[k] for k in ("broker_url", "task_publish_retry", "broker_connection_timeout")}
-    app.conf.update(broker_url="redis://127.0.0.1:1/0", task_publish_retry=False, broker_connection_timeout=1)
-    app.pool.force_close_all()
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            sub = _submit(world)
-    finally:
-        app.conf.update(saved)
-        app.pool.force_close_all()
+    with broker_at("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):
+        sub = _submit(world)
     assert f"could not enqueue submission {sub.pk}" in caplog.text  # the broker really refused
     sub.refresh_from_db()
     assert sub.status == Submission.Status.QUEUED and submission_attempts_used(
