@@ -85,7 +85,7 @@ def docker_client(timeout: int = 30) -> docker.DockerClient:
         raise SandboxUnavailable(f"Docker engine not reachable: {exc}") from None
 
 
-def _worker_is_gone(identity: str) -> bool:
+def worker_is_gone(identity: str) -> bool:
     """True if the container's worker ran on this host and that process no longer exists."""
     host, _, pid = identity.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
@@ -106,7 +106,7 @@ def reap_stale(client: docker.DockerClient, older_than_s: float | None = None) -
     removed = 0
     now = time.time()
     for c in client.containers.list(all=True, filters={"label": LABEL}):
-        orphan = _worker_is_gone(c.labels.get(WORKER_LABEL, ""))
+        orphan = worker_is_gone(c.labels.get(WORKER_LABEL, ""))
         created = _parse_docker_time(c.attrs.get("Created", ""))
         too_old = older_than_s is not None and (created is None or now - created > older_than_s)
         if orphan or too_old:

@@ -24,6 +24,7 @@ from catalog.models import CourseExercise
 from courses.models import Enrollment
 from courses.selectors import enrollment_role
 from grader.materialize import SubmissionError, materialize
+from grader.sandbox.docker_sandbox import worker_identity, worker_is_gone
 
 from .models import Submission
 from .selectors import check_visibility
@@ -33,7 +34,7 @@ ALLOWED_SUFFIXES = (".py", ".ipynb")
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return worker_identity()
 
 
 def submission_validate_file(*, filename: str, data: bytes) -> None:
@@ -291,8 +292,7 @@ def submission_requeue_dead_workers(*, host: str | None = None) -> list[int]:
     requeued = []
     running = Submission.objects.filter(status=Submission.Status.RUNNING, worker__startswith=f"{host}:")
     for sub in running.select_related("exercise_version"):
-        pid = sub.worker.rpartition(":")[2]
-        if not pid.isdigit() or _process_exists(int(pid)):
+        if not worker_is_gone(sub.worker):
             continue
         with transaction.atomic():
             if Submission.objects.filter(pk=sub.pk, status=Submission.Status.RUNNING,
@@ -302,12 +302,3 @@ def submission_requeue_dead_workers(*, host: str | None = None) -> list[int]:
                 transaction.on_commit(lambda s=sub: submission_enqueue(submission=s))
     return requeued
 
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
