@@ -24,17 +24,13 @@ class CaseReport:
         return self.status != "infrastructure_error" and set(self.expected_failures) == set(self.actual_failures)
 
 
-def grade_case(exercise: Exercise, path, sandbox: Sandbox) -> Result:
-    return grade(exercise, path.name, path.read_bytes(), sandbox=sandbox)
-
-
 def validate(exercise: Exercise, sandbox: Sandbox) -> list[CaseReport]:
     reports = []
     cases = [("solution", exercise.solution_path, ())]
     cases += [(f"right/{path.stem}", path, ()) for path in exercise.right_cases()]
     cases += [(f"wrong/{c.name}", c.path, c.fails) for c in exercise.wrong_cases()]
     for name, path, fails in cases:
-        result = grade_case(exercise, path, sandbox)
+        result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox)
         failed = tuple(t.name for t in result.tests if t.status != "passed")
         reports.append(CaseReport(name, tuple(fails), failed, result.status, result))
     return reports

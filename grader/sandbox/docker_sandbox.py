@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import docker
 from docker.errors import DockerException, ImageNotFound
@@ -119,8 +120,6 @@ def reap_stale(client: docker.DockerClient, older_than_s: float | None = None) -
 
 
 def _parse_docker_time(text: str) -> float | None:
-    from datetime import datetime
-
     try:
         return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00").timestamp()
     except ValueError:
