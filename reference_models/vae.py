@@ -6,13 +6,12 @@ KL = -1/2 * sum(1 + logvar - mu^2 - exp(logvar)).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from reference_models.training import SingleLossModel
+from reference_models.vae_nets import VAEConfig, vae_decoder, vae_encoder
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -33,33 +32,13 @@ def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
     return mu + torch.exp(0.5 * logvar) * eps
 
 
-@dataclass
-class VAEConfig:
-    image_size: int = 28  # divisible by 4
-    channels: int = 1
-    latent_dim: int = 16
-    width: int = 32
-    lr: float = 1e-3
-
-
 class ConvVAE(SingleLossModel):
     """Conv encoder to a diagonal Gaussian posterior, conv decoder to Bernoulli logits."""
 
     def __init__(self, config: VAEConfig):
         super().__init__()
-        self.config = c = config
-        w, s = c.width, c.image_size // 4
-        self.encoder = nn.Sequential(
-            nn.Conv2d(c.channels, w, 4, 2, 1), nn.ReLU(),  # (B, w, H/2, W/2)
-            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.ReLU(),  # (B, 2w, H/4, W/4)
-            nn.Flatten(), nn.Linear(2 * w * s * s, 2 * c.latent_dim),  # (B, 2 * latent)
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(c.latent_dim, 2 * w * s * s), nn.ReLU(),
-            nn.Unflatten(1, (2 * w, s, s)),  # (B, 2w, H/4, W/4)
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(),  # (B, w, H/2, W/2)
-            nn.ConvTranspose2d(w, c.channels, 4, 2, 1),  # (B, C, H, W) logits
-        )
+        self.config = config
+        self.encoder, self.decoder = vae_encoder(config), vae_decoder(config)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """x in [0, 1] -> (recon_logits, mu, logvar)."""
