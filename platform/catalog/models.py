@@ -33,6 +33,9 @@ class ExerciseVersion(models.Model):
     max_score = models.FloatField()
     checks = models.JSONField(default=list)  # [{name, title, points, visibility}]
     limits = models.JSONField(default=dict)
+    # A training exercise's profiles, {"profiles": {name: {steps, batch_size, train_time_s, sample_time_s,
+    # n_samples, device}}}; {} for the other exercises. Only training exercises have a leaderboard.
+    training = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,6 +43,10 @@ class ExerciseVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exercise.slug}@{self.version}"
+
+    @property
+    def is_training(self) -> bool:
+        return bool(self.training)
 
 
 class CourseExercise(models.Model):
@@ -59,6 +66,8 @@ class CourseExercise(models.Model):
     # check name -> visible / hidden / after_due_date, overriding the exercise's own visibility in this course
     check_visibility = models.JSONField(default=dict, blank=True)
     published = models.BooleanField(default=True)
+    # Training exercises: students see the leaderboard only after the deadline (instructors always do).
+    leaderboard_hidden_until_deadline = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position", "id"]

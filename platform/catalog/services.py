@@ -34,7 +34,18 @@ def _version_fields(spec) -> dict:
                  "title": c.check.title if c.check else DELEGATION_TITLE}
                 for c in spec.checks],
         limits={k: getattr(spec.limits, k) for k in spec.limits.__dataclass_fields__},
+        training=_training_fields(spec),
     )
+
+
+def _training_fields(spec) -> dict:
+    """A training exercise's profiles (what the leaderboard and the submission page need); {} otherwise."""
+    if spec.training is None:
+        return {}
+    return {"dataset": spec.training.dataset, "profiles": {
+        name: {"steps": p.steps, "batch_size": p.batch_size, "train_time_s": p.train_time_s,
+               "sample_time_s": p.sample_time_s, "n_samples": p.n_samples, "device": p.device}
+        for name, p in spec.training.profiles.items()}}
 
 
 @transaction.atomic
@@ -87,8 +98,10 @@ def course_exercise_update_settings(*, course_exercise: CourseExercise, deadline
                                     late_penalty: float = 0.0, late_penalty_per_day: float = 0.0,
                                     max_submissions: int | None = None, max_submissions_per_day: int | None = None,
                                     points: float | None = None, published: bool | None = None,
-                                    check_visibility: dict[str, str] | None = None) -> CourseExercise:
-    """An instructor's per-course settings: deadline, late policy, submission limits, check visibility.
+                                    check_visibility: dict[str, str] | None = None,
+                                    leaderboard_hidden_until_deadline: bool | None = None) -> CourseExercise:
+    """An instructor's per-course settings: deadline, late policy, submission limits, check visibility,
+    and for a training exercise whether students see the leaderboard only after the deadline.
 
     Nothing is saved unless every value is valid. Changing the visibility of a check
     recomputes the stored visible score of the exercise's submissions."""
@@ -130,6 +143,8 @@ def course_exercise_update_settings(*, course_exercise: CourseExercise, deadline
             ce.points = points
         if published is not None:
             ce.published = published
+        if leaderboard_hidden_until_deadline is not None:
+            ce.leaderboard_hidden_until_deadline = leaderboard_hidden_until_deadline
         ce.full_clean()
         ce.save()
         if visibility_changed:

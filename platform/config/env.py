@@ -6,6 +6,7 @@ name, instead of silently falling back to a default.
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -79,4 +80,12 @@ def redis_url(name: str, default: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("redis", "rediss", "unix") or (parsed.scheme != "unix" and not parsed.hostname):
         raise ImproperlyConfigured(f"{name}={value!r} is not a redis:// URL")
+    return value
+
+
+def training_profile(name: str, default: str) -> str:
+    """A training profile's name as exercise.toml spells it ([training.profiles.<name>])."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a profile name (lower-case letters, digits, - and _)")
     return value

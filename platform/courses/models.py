@@ -13,6 +13,8 @@ class Course(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     invite_code = models.CharField(max_length=32, unique=True, default=new_invite_code)
+    # Leaderboards show students each other under a stable pseudonym instead of their username.
+    leaderboard_pseudonyms = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

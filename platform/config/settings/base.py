@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str, redis_url
+from config.env import database_from_url, env_bool, env_int, env_list, env_str, redis_url, training_profile
 
 PLATFORM_DIR = Path(__file__).resolve().parent.parent.parent
 REPO_ROOT = PLATFORM_DIR.parent
@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "courses",
     "catalog",
     "submissions",
+    "leaderboard",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +98,9 @@ GRADING_WARM_CONTAINERS = env_int("DGM_WARM_CONTAINERS", 0, minimum=0)
 GRADING_INFRA_RETRIES = env_int("DGM_INFRA_RETRIES", 5, minimum=0)
 GRADING_RETRY_COUNTDOWN_S = env_int("DGM_RETRY_COUNTDOWN_S", 30, minimum=0)
 GRADING_STALE_AFTER_S = env_int("DGM_STALE_AFTER_S", 1800, minimum=1)
+# The training profile this deployment's workers grade with (the grader reads the same variable): the
+# leaderboard compares entries of this profile only, since FID depends on N and the training budget.
+TRAINING_PROFILE = training_profile("DGM_TRAINING_PROFILE", "cpu")
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-submissions": {"task": "submissions.tasks.requeue_stale_submissions", "schedule": 300.0,
                                   "options": {"queue": "cpu"}},
