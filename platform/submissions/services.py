@@ -25,6 +25,7 @@ from courses.models import Enrollment
 from courses.selectors import enrollment_role
 from grader.materialize import SubmissionError, materialize
 from grader.sandbox.docker_sandbox import worker_identity, worker_is_gone
+from leaderboard.services import leaderboard_entry_sync
 
 from .models import Submission
 from .selectors import check_visibility
@@ -86,8 +87,9 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
     with transaction.atomic():
         limited = course_exercise.max_submissions is not None or course_exercise.max_submissions_per_day is not None
         if not instructor and limited:
-            # Lock the user's row so two concurrent uploads cannot both take the last attempt.
-            user.__class__.objects.select_for_update().filter(pk=user.pk).first()  # type() of request.user: the lazy proxy
+            # Lock the user's row so two concurrent uploads cannot both take the last attempt
+            # (user.__class__, not type(user): request.user is a lazy proxy).
+            user.__class__.objects.select_for_update().filter(pk=user.pk).first()
             if course_exercise.max_submissions is not None:
                 used = submission_attempts_used(user=user, course_exercise=course_exercise)
                 if used >= course_exercise.max_submissions:
@@ -136,13 +138,17 @@ def _visible_score(result: dict, overrides: dict | None = None) -> float:
 
 
 def submission_finish(*, submission_id: int, token: str, result: dict) -> bool:
-    """Stores the student's result, only while this claim still holds it (a requeued stale claim loses)."""
+    """Stores the student's result, only while this claim still holds it (a requeued stale claim loses),
+    and in the same transaction its leaderboard entry (a regrade replaces the entry's numbers)."""
     overrides = (CourseExercise.objects.filter(submissions__pk=submission_id)
                  .values_list("check_visibility", flat=True).first())
-    updated = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING,
-                                        claim_token=token).update(
-        status=result["status"], result=result, score=result.get("score"), max_score=result.get("max_score"),
-        visible_score=_visible_score(result, overrides), finished_at=timezone.now())
+    with transaction.atomic():
+        updated = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING,
+                                            claim_token=token).update(
+            status=result["status"], result=result, score=result.get("score"), max_score=result.get("max_score"),
+            visible_score=_visible_score(result, overrides), finished_at=timezone.now())
+        if updated == 1:
+            leaderboard_entry_sync(submission_id=submission_id, result=result)
     return updated == 1
 
 

@@ -25,7 +25,9 @@ def sandbox_for_queue(queue: str):
         from grader.image import build_image
         from grader.sandbox.docker_sandbox import DockerSandbox, docker_client
 
-        variant = "cuda" if queue == "gpu" else "cpu"
+        # The gpu queue's CUDA image only where the worker trains on a GPU: the demo's worker on a machine
+        # without GPUs takes the gpu queue too, with the cpu profile and the cpu image.
+        variant = "cuda" if queue == "gpu" and settings.TRAINING_PROFILE == "gpu" else "cpu"
         image = build_image(variant, log=log.info)
         _SANDBOXES[queue] = DockerSandbox(image, docker_client(), warm=settings.GRADING_WARM_CONTAINERS)
     return _SANDBOXES[queue]

@@ -82,18 +82,19 @@ def _test_database_url(db: dict) -> str:
 
 @pytest.fixture
 def start_worker(redis_server, transactional_db):
-    """Starts `celery -A config worker -Q cpu --concurrency 1` on the same test database and Redis;
-    extra environment variables override the worker's settings. Stopped at teardown."""
+    """Starts `celery -A config worker -Q <queues> --concurrency 1` on the same test database and Redis
+    (queues "cpu" unless told, e.g. "cpu,gpu"); extra environment variables override the worker's
+    settings (e.g. DGM_TRAINING_PROFILE). Stopped at teardown."""
     from django.db import connection
 
     procs = []
 
-    def start(**extra_env):
+    def start(queues: str = "cpu", **extra_env):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": redis_server,
                "DATABASE_URL": _test_database_url(connection.settings_dict),
                "PYTHONPATH": os.pathsep.join([str(PLATFORM_DIR), str(REPO_ROOT)]), **extra_env}
         log = tempfile.NamedTemporaryFile(prefix="dgm-celery-", suffix=".log", delete=False)
-        proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "cpu",
+        proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues,
                                  "--concurrency", "1", "--loglevel", "INFO", "--without-gossip",
                                  "--without-mingle", "--hostname", f"test-{os.getpid()}-{len(procs)}@localhost"],
                                 cwd=PLATFORM_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -140,6 +141,14 @@ def world(db):
     w.tokens = {name: api_token_create(user=getattr(w, name))[1]
                 for name in ("instructor", "owner", "peer", "outsider")}
     return w
+
+
+@pytest.fixture
+def board_world(world, enqueued):
+    """`world` plus a training exercise with a leaderboard, and a third student (tests/web/leaderboard_world.py)."""
+    from .leaderboard_world import add_training_exercise
+
+    return add_training_exercise(world)
 
 
 @pytest.fixture

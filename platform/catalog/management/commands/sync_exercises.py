@@ -1,10 +1,14 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from catalog.services import exercise_sync_all
+from leaderboard.services import baseline_request_missing
 
 
 class Command(BaseCommand):
-    help = "Create or update exercises from the exercises/ folder (idempotent; a changed exercise gets a new version)."
+    help = ("Create or update exercises from the exercises/ folder (idempotent; a changed exercise gets a new "
+            "version), then queue the leaderboard baselines the training exercises lack (profile "
+            "DGM_TRAINING_PROFILE).")
 
     def add_arguments(self, parser):
         parser.add_argument("slugs", nargs="*", help="only these exercises (default: all)")
@@ -14,3 +18,6 @@ class Command(BaseCommand):
         for kind in ("created", "updated", "unchanged"):
             for slug in getattr(report, kind):
                 self.stdout.write(f"{kind:9} {slug}")
+        for baseline in baseline_request_missing(profile=settings.TRAINING_PROFILE, slugs=slugs or None):
+            self.stdout.write(f"baseline  {baseline.exercise_version.exercise.slug} ({baseline.profile}) queued on "
+                              f"{baseline.exercise_version.queue}")

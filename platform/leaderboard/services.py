@@ -1,0 +1,213 @@
+"""Writes for the leaderboards: entries from finished gradings, the student's choice, the instructor's
+moderation, and the reference baselines.
+
+The numbers come from the result's `training` block only (made by the trusted judge), never from
+anything else the sandbox wrote."""
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.models import CourseExercise, Exercise, ExerciseVersion
+from submissions.models import Submission
+
+from .models import Baseline, LeaderboardEntry
+
+log = logging.getLogger(__name__)
+REASON_MAX_CHARS = 2000
+
+
+def _finite(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _count(value) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def _training_numbers(training: dict) -> dict | None:
+    """The board's numbers of a `training` block, or None when it has no FID (training or sampling failed)."""
+    fid, n_samples = _finite(training.get("fid")), _count(training.get("n_samples"))
+    label = training.get("fid_label")
+    if fid is None or n_samples is None or not isinstance(label, str) or not label:
+        return None
+    return {"fid": fid, "fid_label": label[:100], "kid": _finite(training.get("kid")),
+            "kid_std": _finite(training.get("kid_std")), "n_samples": n_samples,
+            "steps": _count(training.get("steps")), "device": str(training.get("device") or "")[:16],
+            "train_seconds": _finite(training.get("train_seconds")),
+            "sample_seconds": _finite(training.get("sample_seconds"))}
+
+
+def entry_fields_from_result(result: dict) -> dict | None:
+    """A graded result with leaderboard entries and an FID: the entry's fields; anything else: None."""
+    training = result.get("training")
+    if result.get("status") != "graded" or not result.get("leaderboard") or not isinstance(training, dict):
+        return None
+    numbers = _training_numbers(training)
+    profile = training.get("profile")
+    if numbers is None or not isinstance(profile, str) or not profile:
+        return None
+    memorisation = training.get("memorisation") if isinstance(training.get("memorisation"), dict) else {}
+    return {**numbers, "profile": profile[:32], "memorisation_share": _finite(memorisation.get("share")),
+            "flagged": memorisation.get("flagged") is True}
+
+
+def leaderboard_entry_sync(*, submission_id: int, result: dict) -> LeaderboardEntry | None:
+    """After a grading finished, in its transaction: the submission's entry takes the result's numbers
+    (a regrade replaces them), or goes away when the result has none. The instructor's disqualification
+    and the student's choice stay with the entry."""
+    fields = entry_fields_from_result(result)
+    if fields is None:
+        LeaderboardEntry.objects.filter(submission_id=submission_id).delete()
+        return None
+    sub = Submission.objects.only("user_id", "course_exercise_id", "created_at").get(pk=submission_id)
+    entry, _ = LeaderboardEntry.objects.update_or_create(
+        submission_id=submission_id,
+        defaults={**fields, "course_exercise_id": sub.course_exercise_id, "user_id": sub.user_id,
+                  "submitted_at": sub.created_at})
+    return entry
+
+
+def leaderboard_entry_choose(*, user, entry: LeaderboardEntry) -> None:
+    """The student's "use this submission for the leaderboard": replaces an earlier choice."""
+    if entry.user_id != user.pk:
+        raise ValidationError("Only the student who submitted it can choose this submission.")
+    if entry.flagged:
+        raise ValidationError("This submission was flagged as memorising training images; it cannot go on the "
+                              "leaderboard.")
+    if entry.is_disqualified:
+        raise ValidationError("This submission was disqualified from the leaderboard.")
+    if entry.profile != settings.TRAINING_PROFILE:
+        raise ValidationError(f"This submission was trained under the profile {entry.profile!r}; the leaderboard "
+                              f"compares the profile {settings.TRAINING_PROFILE!r}.")
+    with transaction.atomic():
+        # Lock the student's row so that two concurrent choices cannot both set `chosen` (user.__class__, not
+        # type(user): request.user is a lazy proxy).
+        user.__class__.objects.select_for_update().filter(pk=user.pk).first()
+        LeaderboardEntry.objects.filter(course_exercise_id=entry.course_exercise_id, user_id=user.pk,
+                                        chosen=True).exclude(pk=entry.pk).update(chosen=False)
+        LeaderboardEntry.objects.filter(pk=entry.pk).update(chosen=True)
+
+
+def leaderboard_choice_clear(*, user, course_exercise: CourseExercise) -> None:
+    """Back to the default: the student's best entry goes on the board."""
+    LeaderboardEntry.objects.filter(course_exercise=course_exercise, user_id=user.pk, chosen=True).update(
+        chosen=False)
+
+
+def leaderboard_entry_disqualify(*, entry: LeaderboardEntry, by, reason: str) -> None:
+    """Takes the entry off the board (the student's next best eligible entry, if any, takes its place);
+    the student reads the reason on their submission page."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give a reason: the student reads it.")
+    if len(reason) > REASON_MAX_CHARS:
+        raise ValidationError(f"The reason is longer than {REASON_MAX_CHARS} characters.")
+    LeaderboardEntry.objects.filter(pk=entry.pk).update(disqualified_at=timezone.now(), disqualified_by=by,
+                                                        disqualified_reason=reason)
+
+
+def leaderboard_entry_reinstate(*, entry: LeaderboardEntry) -> None:
+    LeaderboardEntry.objects.filter(pk=entry.pk).update(disqualified_at=None, disqualified_by=None,
+                                                        disqualified_reason="")
+
+
+# Baselines -----------------------------------------------------------------------------------------
+
+def baseline_enqueue(*, baseline: Baseline) -> bool:
+    """Sends the computation to the exercise's queue; with the broker down the row stays queued and
+    the next `compute_baselines` or `sync_exercises` sends it again."""
+    from .tasks import compute_baseline
+
+    try:
+        compute_baseline.apply_async(args=[baseline.pk], queue=baseline.exercise_version.queue)
+    except Exception:  # kombu/redis raise several unrelated types for an unreachable broker
+        log.warning("could not enqueue baseline %s; it stays queued", baseline.pk, exc_info=True)
+        return False
+    return True
+
+
+def baseline_request(*, exercise_version: ExerciseVersion, profile: str) -> Baseline | None:
+    """Asks for the baseline of (version, profile) unless it is done or being computed; returns the row
+    when a computation was sent. A failed one, or one whose worker vanished, is asked for again; a queued
+    one is sent again (its task's claim makes a duplicate harmless)."""
+    stale = timezone.now() - timedelta(seconds=settings.GRADING_STALE_AFTER_S)
+    with transaction.atomic():
+        baseline, created = Baseline.objects.get_or_create(exercise_version=exercise_version, profile=profile)
+        if not created:
+            again = Baseline.objects.filter(pk=baseline.pk).filter(
+                Q(status=Baseline.Status.FAILED) | Q(status=Baseline.Status.RUNNING, claimed_at__lt=stale)).update(
+                status=Baseline.Status.QUEUED, claimed_at=None, error="")
+            if not again and baseline.status != Baseline.Status.QUEUED:
+                return None
+        transaction.on_commit(lambda: baseline_enqueue(baseline=baseline))
+    return baseline
+
+
+def baseline_request_missing(*, profile: str, slugs: list[str] | None = None) -> list[Baseline]:
+    """Baselines of the current versions of the training exercises that define `profile`."""
+    versions = ExerciseVersion.objects.filter(pk__in=Exercise.objects.values("current_version"))
+    if slugs:
+        versions = versions.filter(exercise__slug__in=slugs)
+    requested = []
+    for version in versions.order_by("exercise__slug"):
+        if profile in version.training.get("profiles", {}):
+            baseline = baseline_request(exercise_version=version, profile=profile)
+            if baseline is not None:
+                requested.append(baseline)
+    return requested
+
+
+def baseline_store(*, exercise_version: ExerciseVersion, profile: str, computed: dict) -> Baseline:
+    """Stores a computed baseline: the dict `grader.baselines.compute_baseline` returns (its `training`
+    block plus `label`). Tests create baseline rows through this too."""
+    numbers = _training_numbers(computed)
+    if numbers is None:
+        raise ValidationError("The reference solution produced no FID: " + str(computed.get("error") or
+                                                                                "no samples were scored"))
+    baseline, _ = Baseline.objects.update_or_create(
+        exercise_version=exercise_version, profile=profile,
+        defaults={**numbers, "label": str(computed.get("label") or "Reference solution")[:100],
+                  "status": Baseline.Status.DONE, "error": "", "computed_at": timezone.now()})
+    return baseline
+
+
+def baseline_compute(*, baseline_id: int, sandbox_factory) -> str:
+    """Claims a queued baseline (a conditional UPDATE: a duplicate delivery computes nothing), trains and
+    scores the exercise's reference solution through the grading pipeline, and stores the numbers.
+    Returns done / failed / not-claimed."""
+    from grader.baselines import compute_baseline
+    from grader.spec import load_exercise
+
+    claimed = Baseline.objects.filter(pk=baseline_id, status=Baseline.Status.QUEUED).update(
+        status=Baseline.Status.RUNNING, claimed_at=timezone.now())
+    if not claimed:
+        return "not-claimed"
+    baseline = Baseline.objects.select_related("exercise_version__exercise").get(pk=baseline_id)
+    version = baseline.exercise_version
+    try:
+        exercise = load_exercise(version.exercise.slug)
+        if exercise.version != version.version:
+            raise ValidationError(f"exercises/{version.exercise.slug} is at version {exercise.version[:12]}, not "
+                                  f"{version.version[:12]}: run sync_exercises")
+        computed = compute_baseline(exercise, baseline.profile, sandbox_factory(version.queue))
+        if computed.get("exercise_version") != version.version:
+            raise ValidationError("the baseline was computed for another exercise version")
+        baseline_store(exercise_version=version, profile=baseline.profile, computed=computed)
+    except Exception as exc:  # stored for the instructor; `compute_baselines` asks for it again
+        log.exception("baseline %s (%s, %s) failed", baseline_id, version, baseline.profile)
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+        Baseline.objects.filter(pk=baseline_id).update(status=Baseline.Status.FAILED, error=message[:2000])
+        return "failed"
+    return "done"

@@ -1,0 +1,188 @@
+"""Reference baselines: requested once per (exercise version, profile), computed by a task on the
+exercise's queue through grader.baselines, stored as a board row; sync_exercises and
+compute_baselines queue the missing ones. Also which sandbox image a gpu-queue worker uses."""
+import io
+import shutil
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from catalog.models import ExerciseVersion
+from leaderboard import tasks as leaderboard_tasks
+from leaderboard.models import Baseline
+from leaderboard.services import baseline_compute, baseline_request, baseline_request_missing
+
+from .leaderboard_world import training_result
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Records baseline tasks sent to the broker instead of sending them."""
+    calls = []
+    monkeypatch.setattr(leaderboard_tasks.compute_baseline, "apply_async",
+                        lambda args=None, queue=None, **kw: calls.append((args[0], queue)))
+    return calls
+
+
+@pytest.fixture
+def fake_grader(monkeypatch):
+    """grader.baselines.compute_baseline and load_exercise stand-ins: the real ones train for minutes."""
+    calls = []
+    state = {"version": "toyversion01", "raise": None}
+
+    def compute_baseline(exercise, profile, sandbox):
+        calls.append((exercise.slug, profile, sandbox))
+        if state["raise"]:
+            raise state["raise"]
+        return {**training_result(61.5, profile=profile)["training"], "label": "Reference solution",
+                "exercise_version": state["version"], "profile": profile}
+
+    monkeypatch.setitem(sys.modules, "grader.baselines", types.SimpleNamespace(compute_baseline=compute_baseline))
+    import grader.spec
+
+    monkeypatch.setattr(grader.spec, "load_exercise",
+                        lambda slug: types.SimpleNamespace(slug=slug, version=state["version"]))
+    return calls, state
+
+
+def test_a_baseline_is_requested_once_and_sent_to_the_exercises_queue(board_world, sent,
+                                                                      django_capture_on_commit_callbacks):
+    w = board_world
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = baseline_request_missing(profile="cpu")
+    assert [(b.exercise_version, b.profile, b.status) for b in requested] == [(w.train_version, "cpu", "queued")]
+    assert sent == [(requested[0].pk, "gpu")]
+    assert baseline_request_missing(profile="gpu") == []  # the exercise has no such profile
+    baseline = requested[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert baseline_request(exercise_version=w.train_version, profile="cpu") == baseline  # still queued: resent
+        Baseline.objects.filter(pk=baseline.pk).update(status="running", claimed_at=timezone.now())
+        assert baseline_request(exercise_version=w.train_version, profile="cpu") is None  # being computed
+        Baseline.objects.filter(pk=baseline.pk).update(claimed_at=timezone.now() - timedelta(hours=2))
+        assert baseline_request(exercise_version=w.train_version, profile="cpu") == baseline  # its worker vanished
+        Baseline.objects.filter(pk=baseline.pk).update(status="failed", error="boom")
+        assert baseline_request(exercise_version=w.train_version, profile="cpu") == baseline
+        assert Baseline.objects.get(pk=baseline.pk).error == ""
+        Baseline.objects.filter(pk=baseline.pk).update(status="done")
+        assert baseline_request(exercise_version=w.train_version, profile="cpu") is None
+    assert Baseline.objects.count() == 1 and sent == [(baseline.pk, "gpu")] * 4
+
+
+def test_the_task_computes_and_stores_a_baseline_once(board_world, sent, fake_grader):
+    w = board_world
+    calls, _ = fake_grader
+    baseline = baseline_request(exercise_version=w.train_version, profile="cpu")
+    sandboxes = []
+    assert baseline_compute(baseline_id=baseline.pk, sandbox_factory=lambda q: sandboxes.append(q) or "box") == "done"
+    assert calls == [("toy-train", "cpu", "box")] and sandboxes == ["gpu"]
+    baseline.refresh_from_db()
+    assert (baseline.status, baseline.fid, baseline.n_samples, baseline.label) == ("done", 61.5, 1000,
+                                                                                   "Reference solution")
+    assert baseline.computed_at is not None
+    assert baseline_compute(baseline_id=baseline.pk, sandbox_factory=lambda q: "box") == "not-claimed"
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("failure, message", [
+    ("changed", "run sync_exercises"),
+    (RuntimeError("CUDA out of memory"), "RuntimeError: CUDA out of memory"),
+])
+def test_a_failed_baseline_says_why_and_can_be_asked_for_again(board_world, sent, fake_grader, failure, message):
+    w = board_world
+    _, state = fake_grader
+    if failure == "changed":
+        state["version"] = "newer"
+    else:
+        state["raise"] = failure
+    baseline = baseline_request(exercise_version=w.train_version, profile="cpu")
+    assert baseline_compute(baseline_id=baseline.pk, sandbox_factory=lambda q: "box") == "failed"
+    baseline.refresh_from_db()
+    assert baseline.status == "failed" and message in baseline.error and baseline.fid is None
+    out = io.StringIO()
+    call_command("compute_baselines", "--slug", "toy-train", stdout=out)
+    assert "queued    baseline toy-train (cpu" in out.getvalue() and "on queue gpu" in out.getvalue()
+
+
+def test_compute_baselines_command(board_world, sent):
+    out = io.StringIO()
+    call_command("compute_baselines", "--profile", "tiny", stdout=out)
+    assert "queued    baseline toy-train (tiny" in out.getvalue()
+    out = io.StringIO()
+    call_command("compute_baselines", "--slug", "vae-reparam", stdout=out)
+    assert "no baseline missing for the profile cpu" in out.getvalue()
+
+
+TRAINING_TABLE = """
+[training]
+dataset = "fashion-mnist"
+checkpoint_mb = 16
+
+[training.profiles.cpu]
+steps = 500
+batch_size = 64
+train_time_s = 300
+sample_time_s = 60
+n_samples = 1000
+
+[training.profiles.gpu]
+steps = 5000
+batch_size = 128
+train_time_s = 600
+sample_time_s = 60
+n_samples = 10000
+"""
+
+
+def test_sync_exercises_stores_the_profiles_and_queues_the_missing_baseline(db, tmp_path, monkeypatch, sent):
+    import grader.spec
+
+    root = tmp_path / "exercises"
+    for slug in ("vae-reparam", "fashion-train"):
+        shutil.copytree(grader.spec.EXERCISES_DIR / "vae-reparam", root / slug)
+    toml = root / "fashion-train" / "exercise.toml"
+    toml.write_text(toml.read_text().replace('queue = "cpu"', 'queue = "gpu"') + TRAINING_TABLE)
+    monkeypatch.setattr(grader.spec, "EXERCISES_DIR", root)
+    out = io.StringIO()
+    call_command("sync_exercises", "fashion-train", "vae-reparam", stdout=out)
+    version = ExerciseVersion.objects.get(exercise__slug="fashion-train")
+    assert version.is_training and version.queue == "gpu"
+    assert version.training["profiles"]["cpu"] == {"steps": 500, "batch_size": 64, "train_time_s": 300,
+                                                   "sample_time_s": 60, "n_samples": 1000, "device": "cpu"}
+    assert version.training["profiles"]["gpu"]["device"] == "cuda"
+    assert "baseline  fashion-train (cpu) queued on gpu" in out.getvalue()
+    assert Baseline.objects.get().exercise_version == version and "baseline  vae-reparam" not in out.getvalue()
+    assert not ExerciseVersion.objects.get(exercise__slug="vae-reparam").is_training
+
+
+@pytest.mark.parametrize("profile, queue, variant", [("cpu", "gpu", "cpu"), ("gpu", "gpu", "cuda"),
+                                                     ("gpu", "cpu", "cpu")])
+def test_a_gpu_queue_worker_uses_the_cuda_image_only_with_the_gpu_profile(monkeypatch, settings, profile, queue,
+                                                                          variant):
+    import grader.image
+    import grader.sandbox.docker_sandbox as docker_sandbox
+    from submissions import tasks
+
+    built = []
+    monkeypatch.setattr(tasks, "_SANDBOXES", {})
+    monkeypatch.setattr(grader.image, "build_image", lambda v, log=None: built.append(v) or f"image-{v}")
+    monkeypatch.setattr(docker_sandbox, "docker_client", lambda: "client")
+    monkeypatch.setattr(docker_sandbox, "DockerSandbox", lambda image, client, warm=0: (image, client))
+    settings.TRAINING_PROFILE = profile
+    assert tasks.sandbox_for_queue(queue) == (f"image-{variant}", "client") and built == [variant]
+
+
+def test_a_bad_training_profile_fails_loudly(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import training_profile
+
+    assert training_profile("X_PROFILE", "cpu") == "cpu"
+    monkeypatch.setenv("X_PROFILE", "gpu")
+    assert training_profile("X_PROFILE", "cpu") == "gpu"
+    monkeypatch.setenv("X_PROFILE", "GPU; rm -rf /")
+    with pytest.raises(ImproperlyConfigured, match="X_PROFILE"):
+        training_profile("X_PROFILE", "cpu")
