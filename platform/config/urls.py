@@ -5,8 +5,9 @@ from django.urls import include, path
 from accounts.views import token_list
 from catalog.views import exercise_detail, starter_download
 from courses.views import course_dashboard, course_detail, course_join, course_list
+from leaderboard.api import leaderboard_api
 from submissions.api import submission_create_api, submission_detail_api
-from submissions.views import submission_detail, submission_upload
+from submissions.views import submission_detail, submission_sample_grid, submission_upload
 
 urlpatterns = [
     path("", course_list, name="course-list"),
@@ -23,8 +24,12 @@ urlpatterns = [
          name="starter-ipynb"),
     path("courses/<slug:course_slug>/<slug:exercise_slug>/submit/", submission_upload, name="submission-upload"),
     path("submissions/<int:submission_id>/", submission_detail, name="submission-detail"),
+    path("submissions/<int:submission_id>/samples.png", submission_sample_grid, name="submission-sample-grid"),
+    path("", include("leaderboard.urls")),  # namespace "leaderboard"
     path("api/submissions/", submission_create_api, name="api-submission-create"),
     path("api/submissions/<int:submission_id>/", submission_detail_api, name="api-submission-detail"),
+    path("api/courses/<slug:course_slug>/exercises/<slug:exercise_slug>/leaderboard/", leaderboard_api,
+         name="api-leaderboard"),
     path("instructor/", include("courses.urls")),  # namespace "courses": the instructor's pages
     path("admin/", admin.site.urls),
 ]

@@ -38,8 +38,12 @@ class ExerciseSettingsForm(forms.Form):
     points = forms.FloatField(min_value=0.01)
     published = forms.BooleanField(required=False)
 
-    def __init__(self, *args, checks: list[dict], overrides: dict[str, str], **kwargs):
+    def __init__(self, *args, checks: list[dict], overrides: dict[str, str], training: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if training:
+            self.fields["leaderboard_hidden_until_deadline"] = forms.BooleanField(
+                required=False, label="Hide the leaderboard from students until the deadline",
+                help_text="Instructors always see it.")
         self.check_names, self.current_visibility = [], {}
         for check in checks:
             field = f"visibility__{check['name']}"
@@ -56,14 +60,17 @@ class ExerciseSettingsForm(forms.Form):
                 "late_penalty_percent": round(ce.late_penalty * 100, 4),
                 "late_penalty_per_day_percent": round(ce.late_penalty_per_day * 100, 4),
                 "max_submissions": ce.max_submissions, "max_submissions_per_day": ce.max_submissions_per_day,
-                "points": ce.points, "published": ce.published}
+                "points": ce.points, "published": ce.published,
+                "leaderboard_hidden_until_deadline": ce.leaderboard_hidden_until_deadline}
 
     def visibility_fields(self):
         return [self[f"visibility__{name}"] for name in self.check_names]
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
-        return {"deadline": data["deadline"], "late_deadline": data["late_deadline"],
+        leaderboard = ({"leaderboard_hidden_until_deadline": data["leaderboard_hidden_until_deadline"]}
+                       if "leaderboard_hidden_until_deadline" in self.fields else {})
+        return {**leaderboard, "deadline": data["deadline"], "late_deadline": data["late_deadline"],
                 "late_penalty": data["late_penalty_percent"] / 100,
                 "late_penalty_per_day": data["late_penalty_per_day_percent"] / 100,
                 "max_submissions": data["max_submissions"], "max_submissions_per_day": data["max_submissions_per_day"],

@@ -1,5 +1,5 @@
-"""The instructor's pages: enrolment by CSV, the invite code, exercise settings, the exercise
-dashboard, regrades and the grade export. Only the course's instructors; everyone else gets 404."""
+"""The instructor's pages: enrolment by CSV, the invite code, leaderboard pseudonyms, exercise settings,
+the exercise dashboard, regrades and the grade export. Only the course's instructors; everyone else gets 404."""
 from __future__ import annotations
 
 import csv
@@ -18,9 +18,10 @@ from submissions.models import Submission
 from submissions.selectors import course_exercise_stats, course_exercise_submissions, course_grades
 from submissions.services import submission_regrade, submission_regrade_all
 
+from .exports import csv_cell
 from .forms import EnrolmentCsvForm, ExerciseSettingsForm
 from .selectors import course_get_for_instructor, is_instructor
-from .services import course_enrol_from_csv, course_rotate_invite_code
+from .services import course_enrol_from_csv, course_rotate_invite_code, course_set_leaderboard_pseudonyms
 
 
 def _course_exercise(user, slug: str, exercise_slug: str) -> CourseExercise:
@@ -60,11 +61,23 @@ def invite_rotate(request, slug):
 
 
 @login_required
+@require_POST
+def leaderboard_pseudonyms(request, slug):
+    course = course_get_for_instructor(user=request.user, slug=slug)
+    enabled = request.POST.get("enabled") == "1"
+    course_set_leaderboard_pseudonyms(course=course, enabled=enabled)
+    messages.success(request, "Leaderboards now show students under pseudonyms." if enabled
+                     else "Leaderboards now show students' usernames.")
+    return redirect("course-dashboard", slug=course.slug)
+
+
+@login_required
 def exercise_settings(request, slug, exercise_slug):
     ce = _course_exercise(request.user, slug, exercise_slug)
     version = ce.exercise.current_version
     checks = version.checks if version else []
-    form_kwargs = {"checks": checks, "overrides": ce.check_visibility}
+    form_kwargs = {"checks": checks, "overrides": ce.check_visibility,
+                   "training": bool(version and version.is_training)}
     if request.method == "POST":
         form = ExerciseSettingsForm(request.POST, **form_kwargs)
         if form.is_valid():
@@ -118,12 +131,6 @@ def regrade_submission(request, submission_id):
     return redirect("submission-detail", submission_id=sub.pk)
 
 
-def _csv_cell(value) -> str:
-    """Spreadsheet formula injection: a cell that starts with = + - @ is read as text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def grades_csv(request, slug):
     course = course_get_for_instructor(user=request.user, slug=slug)
@@ -136,6 +143,6 @@ def grades_csv(request, slug):
         user = row["user"]
         points = row["points"]
         total = sum(p for p in points if p is not None)
-        writer.writerow([_csv_cell(user.username), _csv_cell(user.email), _csv_cell(user.get_full_name()),
+        writer.writerow([csv_cell(user.username), csv_cell(user.email), csv_cell(user.get_full_name()),
                          *["" if p is None else f"{p:.2f}" for p in points], f"{total:.2f}"])
     return response

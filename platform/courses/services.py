@@ -50,6 +50,11 @@ def course_rotate_invite_code(*, course: Course) -> str:
     return course.invite_code
 
 
+def course_set_leaderboard_pseudonyms(*, course: Course, enabled: bool) -> None:
+    """Whether the course's leaderboards show students to each other under pseudonyms (instructors see names)."""
+    Course.objects.filter(pk=course.pk).update(leaderboard_pseudonyms=enabled)
+
+
 CSV_MAX_BYTES = 1_000_000
 CSV_MAX_ROWS = 5000
 

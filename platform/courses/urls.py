@@ -9,6 +9,7 @@ urlpatterns = [
     path("<slug:slug>/enrol/", views.enrol_csv, name="enrol_csv"),
     path("<slug:slug>/invite-code/rotate/", views.invite_rotate, name="invite_rotate"),
     path("<slug:slug>/grades.csv", views.grades_csv, name="grades_csv"),
+    path("<slug:slug>/leaderboard-pseudonyms/", views.leaderboard_pseudonyms, name="leaderboard_pseudonyms"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/", views.exercise_dashboard, name="exercise_dashboard"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/settings/", views.exercise_settings, name="exercise_settings"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/regrade/", views.exercise_regrade_all,

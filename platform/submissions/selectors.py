@@ -1,10 +1,13 @@
 """Reads for submissions, including what a viewer may see of a result."""
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections import Counter
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import CourseExercise
@@ -14,6 +17,7 @@ from courses.selectors import enrollment_role
 from .models import Submission
 
 HIDDEN_TITLE = "Hidden check"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def check_visibility(test: dict, overrides: dict | None) -> str:
@@ -63,7 +67,8 @@ def result_for_viewer(*, result: dict | None, course_exercise: CourseExercise, f
             hidden_points += float(test.get("max_score") or 0)
             withheld = True
         tests.append(placeholder)
-    filtered = {key: result.get(key) for key in ("status", "max_score", "execution_time", "output", "leaderboard")}
+    filtered = {key: result.get(key)
+                for key in ("status", "max_score", "execution_time", "output", "leaderboard", "training")}
     filtered["tests"] = tests
     if withheld:
         filtered["score"] = sum(float(t["score"]) for t in tests if t.get("score") is not None)
@@ -73,6 +78,30 @@ def result_for_viewer(*, result: dict | None, course_exercise: CourseExercise, f
         filtered["score"] = result.get("score")
         filtered["score_is_partial"] = False
     return filtered
+
+
+def _sample_grid_as_url(result: dict | None, submission_id: int) -> dict | None:
+    """A training result's sample grid (a base64 PNG in the stored result) is served by its own view."""
+    training = (result or {}).get("training")
+    if not isinstance(training, dict) or "sample_grid_png" not in training:
+        return result
+    public = {key: value for key, value in training.items() if key != "sample_grid_png"}
+    if training["sample_grid_png"]:
+        public["sample_grid_url"] = reverse("submission-sample-grid", args=[submission_id])
+    return {**result, "training": public}
+
+
+def submission_sample_grid_png(*, submission: Submission) -> bytes | None:
+    """The PNG bytes of a training result's sample grid (made by the trusted judge), or None."""
+    training = (submission.result or {}).get("training")
+    encoded = training.get("sample_grid_png") if isinstance(training, dict) else None
+    if not isinstance(encoded, str) or not encoded:
+        return None
+    try:
+        png = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        return None
+    return png if png.startswith(PNG_SIGNATURE) else None
 
 
 def submission_to_dict(*, submission: Submission, full: bool, now=None) -> dict:
@@ -88,7 +117,8 @@ def submission_to_dict(*, submission: Submission, full: bool, now=None) -> dict:
         "created_at": submission.created_at.isoformat(),
         "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
         "counts_as_attempt": submission.status != Submission.Status.INFRASTRUCTURE_ERROR,
-        "result": result_for_viewer(result=submission.result, course_exercise=ce, full=full, now=now),
+        "result": _sample_grid_as_url(result_for_viewer(result=submission.result, course_exercise=ce, full=full,
+                                                        now=now), submission.pk),
     }
 
 

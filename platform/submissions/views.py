@@ -1,14 +1,16 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.selectors import course_exercise_get_for_member, markdown_to_safe_html
 from catalog.views import exercise_detail
+from leaderboard.selectors import submission_training_panel
 
-from .selectors import submission_get_for_viewer, submission_to_dict
+from .selectors import submission_get_for_viewer, submission_sample_grid_png, submission_to_dict
 from .services import submission_create
 
 EDITOR_FILENAME = "solution.py"
@@ -65,4 +67,18 @@ def submission_detail(request, submission_id):
         "data_json": {"id": submission.pk, "status": submission.status,
                       "api": reverse("api-submission-detail", args=[submission.pk])},
         "instructor": instructor,
+        "training": submission_training_panel(submission=submission, result=result, instructor=instructor),
     })
+
+
+@login_required
+def submission_sample_grid(request, submission_id):
+    """The sample grid of a training result as image/png: for the submission's owner and instructors."""
+    submission, _ = submission_get_for_viewer(user=request.user, submission_id=submission_id)
+    png = submission_sample_grid_png(submission=submission)
+    if png is None:
+        raise Http404("No sample grid")
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

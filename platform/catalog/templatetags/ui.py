@@ -19,3 +19,11 @@ def _vendor() -> dict[str, bool]:
 def vendor_assets() -> dict[str, bool]:
     """{"katex": bool, "hljs": bool}: whether `make assets` installed them (the pages work without)."""
     return _vendor()
+
+
+@register.filter
+def percent(fraction) -> str:
+    """0.0125 -> "1.2%" (a share shown to people); "—" when there is none."""
+    if fraction is None or fraction == "":
+        return "—"
+    return f"{100 * float(fraction):.1f}%"
