@@ -1,4 +1,5 @@
-"""A demo course with the five exercises, one instructor and two students.
+"""A demo course with every exercise (the five core ones, then the training exercises with their
+leaderboards, pseudonyms on), one instructor and two students.
 
 Passwords are generated and printed once; running it again resets them."""
 import secrets
@@ -13,16 +14,18 @@ from accounts.services import user_create
 from catalog.models import CourseExercise, Exercise
 from catalog.services import course_exercise_create, exercise_sync_all
 from courses.models import Course, Enrollment
-from courses.services import course_create, enrollment_create
+from courses.services import course_create, course_set_leaderboard_pseudonyms, enrollment_create
 
 DEMO_SLUG = "dgm-demo"
 PEOPLE = [("instructor", Enrollment.Role.INSTRUCTOR), ("alice", Enrollment.Role.STUDENT),
           ("bob", Enrollment.Role.STUDENT)]
-ORDER = ["vae-reparam", "vae-elbo", "gan-minimax", "ddpm-schedule", "attention"]
+ORDER = ["vae-reparam", "vae-elbo", "gan-minimax", "ddpm-schedule", "attention",
+         "vae-train", "gan-train", "ddpm-train", "generate-fashion"]
 
 
 class Command(BaseCommand):
-    help = "Create a demo course with the five exercises, one instructor and two students (passwords printed once)."
+    help = ("Create a demo course with every exercise (leaderboards with pseudonyms), one instructor and two students "
+            "(passwords printed once).")
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -30,6 +33,7 @@ class Command(BaseCommand):
         course = Course.objects.filter(slug=DEMO_SLUG).first() or course_create(
             slug=DEMO_SLUG, title="Deep generative models (demo)",
             description="Implement the pieces that make VAEs, GANs, diffusion models and transformers work.")
+        course_set_leaderboard_pseudonyms(course=course, enabled=True)
         slugs = sorted(Exercise.objects.values_list("slug", flat=True),
                        key=lambda s: (ORDER.index(s) if s in ORDER else len(ORDER), s))
         deadline = timezone.now() + timedelta(days=14)
