@@ -7,12 +7,13 @@ from html import escape
 
 import bleach
 import markdown
+from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 
 from courses.selectors import enrollment_role
 
-from .models import CourseExercise
+from .models import CourseExercise, ExerciseVersion
 
 ALLOWED_TAGS = sorted(bleach.sanitizer.ALLOWED_TAGS | {
     "p", "pre", "code", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
@@ -81,3 +82,12 @@ def course_exercise_get_for_member(*, user, course_slug: str, exercise_slug: str
 def course_exercise_is_past_due(*, course_exercise: CourseExercise, now=None) -> bool:
     now = now or timezone.now()
     return course_exercise.deadline is not None and now > course_exercise.deadline
+
+
+def version_stale_after_s(*, version: ExerciseVersion) -> float:
+    """How long a grading (or baseline) of this version may run before the sweep takes its worker for
+    dead: DGM_STALE_AFTER_S, or for a training exercise twice its training and sampling budget under
+    the active profile when that is longer (a long training run is not a dead worker)."""
+    profile = version.training.get("profiles", {}).get(settings.TRAINING_PROFILE, {})
+    budget_s = (profile.get("train_time_s") or 0) + (profile.get("sample_time_s") or 0)
+    return max(settings.GRADING_STALE_AFTER_S, 2 * budget_s)

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import CourseExercise, Exercise, ExerciseVersion
+from catalog.selectors import version_stale_after_s
 from submissions.models import Submission
 
 from .models import Baseline, LeaderboardEntry
@@ -142,7 +143,7 @@ def baseline_request(*, exercise_version: ExerciseVersion, profile: str) -> Base
     """Asks for the baseline of (version, profile) unless it is done or being computed; returns the row
     when a computation was sent. A failed one, or one whose worker vanished, is asked for again; a queued
     one is sent again (its task's claim makes a duplicate harmless)."""
-    stale = timezone.now() - timedelta(seconds=settings.GRADING_STALE_AFTER_S)
+    stale = timezone.now() - timedelta(seconds=version_stale_after_s(version=exercise_version))
     with transaction.atomic():
         baseline, created = Baseline.objects.get_or_create(exercise_version=exercise_version, profile=profile)
         if not created:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import CourseExercise
+from catalog.selectors import version_stale_after_s
 from courses.models import Enrollment
 from courses.selectors import enrollment_role
 from grader.materialize import SubmissionError, materialize
@@ -241,7 +242,8 @@ def submission_grade(*, submission_id: int, token: str, sandbox_factory) -> str:
 def submission_requeue_stale(*, older_than_s: float | None = None, now=None) -> list[int]:
     """Running claims older than the limit (a worker died mid-grading) go back to the queue, and
     queued submissions older than it are sent again (their message may never have reached a broker
-    that was down; a duplicate message is harmless: the claim lets only one grading happen)."""
+    that was down; a duplicate message is harmless: the claim lets only one grading happen).
+    Without `older_than_s` a running claim's limit is that of its exercise version (version_stale_after_s)."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=older_than_s if older_than_s is not None else settings.GRADING_STALE_AFTER_S)
     for sub in Submission.objects.filter(status=Submission.Status.QUEUED, created_at__lt=cutoff).select_related(
@@ -250,6 +252,9 @@ def submission_requeue_stale(*, older_than_s: float | None = None, now=None) -> 
     requeued = []
     for sub in Submission.objects.filter(status=Submission.Status.RUNNING, claimed_at__lt=cutoff).select_related(
             "exercise_version"):
+        if older_than_s is None and sub.claimed_at > now - timedelta(
+                seconds=version_stale_after_s(version=sub.exercise_version)):
+            continue  # a training run still within its budget
         with transaction.atomic():
             if Submission.objects.filter(pk=sub.pk, status=Submission.Status.RUNNING,
                                          claim_token=sub.claim_token).update(
