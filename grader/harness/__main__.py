@@ -3,7 +3,8 @@
 Imports torch first (so a pre-started container has paid for it), then blocks
 on stdin for the job, imports the student's module from scratch space and runs
 the planned probes, sending each probe's outputs as a frame on a private copy
-of stdout. The student's own prints go through a capped pipe (capture.py).
+of stdout; a training job then trains or samples (training.py). The student's
+own prints go through a capped pipe (capture.py).
 """
 from __future__ import annotations
 

@@ -15,7 +15,12 @@ import importlib
 
 from torch.overrides import TorchFunctionMode
 
-SEEN: list[str] = []
+SEEN: list[str] = []  # distinct names only: a guarded call in a training loop must not grow it
+
+
+def _note(name: str) -> None:
+    if name not in SEEN:
+        SEEN.append(name)
 
 
 class ForbiddenTorchFunctions(TorchFunctionMode):
@@ -27,14 +32,14 @@ class ForbiddenTorchFunctions(TorchFunctionMode):
         name = getattr(func, "__name__", None) or str(func)
         lowered = name.lower()
         if any(p in lowered for p in self.patterns):
-            SEEN.append(name)
+            _note(name)
         return func(*args, **(kwargs or {}))
 
 
 def _recording(name: str, fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        SEEN.append(name)
+        _note(name)
         return fn(*args, **kwargs)
 
     return wrapper
@@ -65,7 +70,7 @@ def install(spec: dict) -> TorchFunctionMode | None:
 
 
 def take() -> list[str]:
-    """The forbidden calls seen since the last take(), deduplicated in order."""
-    seen = list(dict.fromkeys(SEEN))
+    """The forbidden calls seen since the last take(), in order."""
+    seen = list(SEEN)
     SEEN.clear()
     return seen

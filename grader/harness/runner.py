@@ -1,4 +1,5 @@
-"""Imports the submission and runs the probes, one frame per probe."""
+"""Imports the submission and runs the probes, one frame per probe; then, for a
+"train" or "sample" job, imports the program and hands over to training.py."""
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +13,7 @@ import traceback
 import torch
 from safetensors.torch import save as save_tensors
 
-from . import guards, objects
+from . import guards, objects, training
 from .values import Encoder, resolve
 
 MAX_TRACEBACK = 4000
@@ -37,12 +38,13 @@ def time_limit(seconds: float):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def describe_error(exc: BaseException, submission_path: str, seconds: float) -> dict:
+def describe_error(exc: BaseException, paths: tuple[str, ...], seconds: float) -> dict:
+    """The exception as the student reads it: the traceback shows frames of `paths` only."""
     if isinstance(exc, ProbeTimeout):
         return {"type": "Timeout", "message": f"did not return within {seconds:g} s"}
     if isinstance(exc, SystemExit):
         return {"type": "SystemExit", "message": f"called exit({exc.code!r})"}
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == submission_path]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in paths]
     lines = traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)
     text = "".join(lines)
     return {
@@ -52,18 +54,18 @@ def describe_error(exc: BaseException, submission_path: str, seconds: float) -> 
     }
 
 
-def import_submission(spec: dict, scratch: str):
-    folder = os.path.join(scratch, "submission")
+def import_file(folder: str, module: str, source: str):
+    """Write `source` as folder/module.py and import it as `module` (folder goes first on sys.path)."""
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, spec["submission"]["module"] + ".py")
+    path = os.path.join(folder, module + ".py")
     with open(path, "w", encoding="utf-8") as f:
-        f.write(spec["submission"]["source"])
+        f.write(source)
     sys.path.insert(0, folder)
-    module_spec = importlib.util.spec_from_file_location(spec["submission"]["module"], path)
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_spec.name] = module
-    module_spec.loader.exec_module(module)
-    return module, path
+    module_spec = importlib.util.spec_from_file_location(module, path)
+    imported = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_spec.name] = imported
+    module_spec.loader.exec_module(imported)
+    return imported, path
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -96,7 +98,7 @@ def run_call(call: dict, module, tensors, objs, encoder: Encoder, timeout: float
             if grad:
                 record["grads"] = _backward(returns[0], grad, args, kwargs, tensors, encoder)
     except BaseException as exc:  # the student's exception is a result, not our crash
-        record = {"ok": False, "error": describe_error(exc, path, timeout)}
+        record = {"ok": False, "error": describe_error(exc, (path,), timeout)}
     record["seconds"] = time.perf_counter() - started
     record["returns"] = [encoder.value(r) for r in returns]
     record["mutated"] = [k for k, v in inputs if isinstance(v, torch.Tensor) and not _same(before[k], v.detach())]
@@ -129,7 +131,7 @@ def run_probe(probe: dict, module, tensors, timeout: float, path: str) -> tuple[
             for name, spec in probe.get("objects", {}).items():
                 objs[name] = objects.build(spec, tensors, objs, module)
     except BaseException as exc:
-        payload["error"] = describe_error(exc, path, timeout)
+        payload["error"] = describe_error(exc, (path,), timeout)
         payload["forbidden"] = guards.take()
         return payload, b""
     for call in probe["calls"]:
@@ -156,29 +158,59 @@ def _student_output(capture) -> dict:
 
 
 def run_job(spec: dict, tensors: dict, emit, *, scratch: str, capture, guard_mode, timings: dict) -> None:
+    """Import the submission and run the probes under the guards; then train or sample
+    (outside the guards, without the per-call alarm) if the job's mode says so."""
     timeout = float(spec.get("probe_timeout_s", 10))
+    mode = spec.get("mode", "probes")
     started = time.monotonic()
+    training.install_support(spec.get("support") or {}, scratch)
     context = guard_mode if guard_mode is not None else contextlib.nullcontext()
     with context:
         emit("phase", {"phase": "import"})
-        path = os.path.join(scratch, "submission", spec["submission"]["module"] + ".py")
+        submission = spec["submission"]
+        path = os.path.join(scratch, "submission", submission["module"] + ".py")
         try:
             with time_limit(timeout):
-                module, path = import_submission(spec, scratch)
+                module, path = import_file(os.path.join(scratch, "submission"), submission["module"],
+                                           submission["source"])
         except BaseException as exc:
             _flush_student_streams()
-            emit("done", {"import_error": describe_error(exc, path, timeout), "output": _student_output(capture)})
+            emit("done", {"import_error": describe_error(exc, (path,), timeout), "output": _student_output(capture)})
             return
         import_forbidden = guards.take()
         timings["student_import_s"] = time.monotonic() - started
-        for probe in spec["probes"]:
+        for probe in spec.get("probes", []):
             emit("phase", {"probe": probe["id"]})
             payload, blob = run_probe(probe, module, tensors, timeout, path)
             _flush_student_streams()
             emit("probe", payload, blob)
+    timings["probes_s"] = time.monotonic() - started - timings["student_import_s"]
+    if mode in ("train", "sample"):
+        _train_or_sample(mode, spec, tensors, module, path, emit, scratch)
+        timings[f"{mode}_s"] = time.monotonic() - started - timings["student_import_s"] - timings["probes_s"]
     emit("done", {
         "import_forbidden": import_forbidden,
         "output": _student_output(capture),
         "versions": {"torch": torch.__version__, "python": sys.version.split()[0]},
-        "timings": {**timings, "probes_s": time.monotonic() - started - timings["student_import_s"]},
+        "timings": timings,
     })
+
+
+def _train_or_sample(mode: str, spec: dict, state: dict, module, path: str, emit, scratch: str) -> None:
+    """Frames: "checkpoint" then "training" for a train job, "samples" then "sampling" for a sample job."""
+    emit("phase", {"phase": mode})
+    paths = (path,)
+    try:
+        program = module
+        if spec.get("program"):
+            program, program_path = import_file(os.path.join(scratch, "program"), spec["program"]["module"],
+                                                spec["program"]["source"])
+            paths += (program_path,)
+        payload = training.train(spec, program, emit) if mode == "train" else \
+            training.sample(spec, program, state, emit)
+    except BaseException as exc:  # the program's import failed: the student's functions are missing or broken
+        payload = {"error": exc}
+    if "error" in payload:
+        payload["error"] = describe_error(payload["error"], paths, 0)
+    _flush_student_streams()
+    emit("training" if mode == "train" else "sampling", payload)
