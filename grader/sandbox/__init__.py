@@ -27,5 +27,6 @@ class SandboxRun:
 class Sandbox:
     name = "abstract"
 
-    def run(self, job: bytes, limits: Limits) -> SandboxRun:
+    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None) -> SandboxRun:
+        """Run the harness on `job`. `mounts` maps host paths to container paths, always read-only."""
         raise NotImplementedError

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import docker
 from docker.errors import DockerException, ImageNotFound
-from docker.types import DeviceRequest, LogConfig, Ulimit
+from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 from requests import RequestException
 
 from ..spec import Limits
@@ -45,8 +45,10 @@ def _kill_quietly(container) -> None:
         pass  # already exited
 
 
-def container_config(image: str, limits: Limits, *, labels: dict[str, str]) -> dict:
-    """Keyword arguments for `containers.create`: every hardening option in one place."""
+def container_config(image: str, limits: Limits, *, labels: dict[str, str],
+                     mounts: dict[str, str] | None = None) -> dict:
+    """Keyword arguments for `containers.create`: every hardening option in one place.
+    `mounts` ({host path: container path}) are bind mounts, always read-only."""
     scratch_bytes = limits.scratch_mb * 1024 * 1024
     config = dict(
         image=image,
@@ -71,6 +73,9 @@ def container_config(image: str, limits: Limits, *, labels: dict[str, str]) -> d
         labels={LABEL: "1", **labels},
         log_config=LogConfig(type="none"),
     )
+    if mounts:
+        config["mounts"] = [Mount(target=target, source=str(source), type="bind", read_only=True)
+                            for source, target in mounts.items()]
     if limits.gpu:
         config["device_requests"] = [DeviceRequest(count=1, capabilities=[["gpu"]])]
         config["environment"]["NVIDIA_VISIBLE_DEVICES"] = "all"
@@ -162,10 +167,10 @@ class DockerSandbox(Sandbox):
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"Docker engine error: {exc}") from None
 
-    def _start(self, limits: Limits) -> Started:
+    def _start(self, limits: Limits, mounts: dict[str, str] | None = None) -> Started:
         try:
             container = self.client.containers.create(
-                **container_config(self.image, limits, labels={WORKER_LABEL: worker_identity()}))
+                **container_config(self.image, limits, labels={WORKER_LABEL: worker_identity()}, mounts=mounts))
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"could not create the sandbox container: {exc}") from None
         with self._lock:
@@ -210,13 +215,15 @@ class DockerSandbox(Sandbox):
             started.sock.close()
             _remove_quietly(started.container)
 
-    def run(self, job: bytes, limits: Limits) -> SandboxRun:
+    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None) -> SandboxRun:
+        """A run with mounts always starts its own container: warm ones have none."""
         image_id = self.image_id()
         t0 = time.monotonic()
-        started = self._take_warm(limits) if self.warm else None
+        pooled = bool(self.warm) and not mounts
+        started = self._take_warm(limits) if pooled else None
         timings = {"warm_container": 1.0 if started else 0.0}
         if started is None:
-            started = self._start(limits)
+            started = self._start(limits, mounts)
         timings["container_start_s"] = time.monotonic() - t0
         try:
             return self._run_in(started, job, limits, timings, image_id)
@@ -224,7 +231,7 @@ class DockerSandbox(Sandbox):
             raise SandboxUnavailable(f"Docker engine error during grading: {exc}") from None
         finally:
             _remove_quietly(started.container)  # reap_stale catches what this misses
-            if self.warm:  # after, not during: a refill importing torch would compete for the CPU
+            if pooled:  # after, not during: a refill importing torch would compete for the CPU
                 threading.Thread(target=self._refill, args=(limits,), daemon=True).start()
 
     def _run_in(self, started: Started, job: bytes, limits: Limits, timings: dict, image_id: str) -> SandboxRun:

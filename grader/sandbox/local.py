@@ -5,23 +5,28 @@ the judge. Never for student code: the CLI's `grade` always uses Docker.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
+from ..harness.training import PATH_MAP_ENV
 from ..spec import REPO_ROOT, Limits
 from . import Sandbox, SandboxRun
 
 
 class TrustedSubprocessRunner(Sandbox):
+    """Mounts become a path map ({container path: host path}) the harness applies to the job's paths."""
+
     name = "subprocess"
 
-    def run(self, job: bytes, limits: Limits) -> SandboxRun:
+    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None) -> SandboxRun:
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="dgm-trusted-") as scratch:
-            env = {**os.environ, "DGM_SCRATCH": scratch, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
+            env = {**os.environ, "DGM_SCRATCH": scratch, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1",
+                   PATH_MAP_ENV: json.dumps({target: str(source) for source, target in (mounts or {}).items()})}
             try:
                 proc = subprocess.run([sys.executable, "-m", "grader.harness"], input=job, capture_output=True,
                                       env=env, timeout=limits.wall_time_s, cwd=scratch)
