@@ -1,8 +1,10 @@
 """Exercise specifications: exercise.toml, checks.py and the known-wrong cases."""
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
+import inspect
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -15,6 +17,9 @@ EXERCISES_DIR = Path(os.environ.get("DGM_EXERCISES_DIR", REPO_ROOT / "exercises"
 VISIBILITIES = ("visible", "hidden", "after_due_date")
 DELEGATION_CHECK = "not_delegated"
 DELEGATION_TITLE = "Implemented yourself, not delegated to the library"
+PROFILE_ENV = "DGM_TRAINING_PROFILE"
+DEFAULT_PROFILE = "cpu"
+GPU_PROFILE = "gpu"  # the one profile that trains on CUDA with a GPU device request
 
 
 class SpecError(ValueError):
@@ -49,6 +54,50 @@ class WrongCase:
     why: str
 
 
+@dataclass(frozen=True)
+class TrainingProfile:
+    """One compute budget of a training exercise; the leaderboard compares results of one profile only."""
+
+    name: str
+    steps: int
+    batch_size: int
+    train_time_s: float
+    sample_time_s: float
+    n_samples: int  # N of FID/KID, fixed per profile since FID is biased in N
+
+    @property
+    def device(self) -> str:
+        return "cuda" if self.name == GPU_PROFILE else "cpu"
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """The `[training]` table: what runs in the training and sampling sandboxes."""
+
+    program: Path | None  # public file defining train()/sample(); None: the student's module is the program
+    support: tuple[str, ...]  # repo-relative public files shipped into both sandboxes
+    dataset: str
+    checkpoint_mb: float
+    sampler: dict
+    profiles: dict[str, TrainingProfile]
+
+    def profile(self, name: str | None = None) -> TrainingProfile:
+        """The named profile, else $DGM_TRAINING_PROFILE, else "cpu"."""
+        name = name or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+        if name not in self.profiles:
+            raise SpecError(f"no training profile {name!r}; this exercise has {sorted(self.profiles)}")
+        return self.profiles[name]
+
+    def program_source(self) -> dict | None:
+        return None if self.program is None else {"module": self.program.stem, "source": self.program.read_text()}
+
+    def support_sources(self) -> dict[str, str]:
+        return {rel: (REPO_ROOT / rel).read_text() for rel in self.support}
+
+    def files(self) -> list[Path]:
+        return ([self.program] if self.program else []) + [REPO_ROOT / rel for rel in self.support]
+
+
 @dataclass
 class Exercise:
     slug: str
@@ -61,6 +110,7 @@ class Exercise:
     checks: list[CheckSpec]
     delegation: dict = field(default_factory=dict)
     version: str = ""
+    training: TrainingSpec | None = None
 
     @property
     def max_score(self) -> float:
@@ -89,20 +139,77 @@ class Exercise:
         return cases
 
 
-def _load_checks_module(path: Path, slug: str):
+def load_checks_module(path: Path, slug: str):
     spec = importlib.util.spec_from_file_location(f"exercise_checks_{slug.replace('-', '_')}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def _version(path: Path) -> str:
-    """Content hash of what decides a grade: the spec, the checks and the reference models."""
+def _version(path: Path, checks: list, training: TrainingSpec | None) -> str:
+    """Content hash of what decides a grade: the spec, the checks (and the files defining
+    checks reused from elsewhere), the reference models, and a training exercise's
+    program and support files."""
     digest = hashlib.sha256()
     files = [path / "exercise.toml", path / "checks.py", *sorted((REPO_ROOT / "reference_models").glob("*.py"))]
-    for f in files:
+    files += [Path(f.__code__.co_filename) for check in checks for cls in type(check).__mro__
+              if issubclass(cls, Check) and cls is not Check for f in vars(cls).values() if inspect.isfunction(f)]
+    files += training.files() if training else []
+    for f in dict.fromkeys(f.resolve() for f in files):
         digest.update(f.name.encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def _module_level_names(source: str) -> set[str]:
+    """Names a module binds at module level (def, class, assignment, import), also inside
+    top-level if/try/with/for blocks."""
+    names: set[str] = set()
+    pending = list(ast.parse(source).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            continue
+        targets = [*getattr(node, "targets", []), getattr(node, "target", None)]
+        names.update(n.id for t in targets if t is not None for n in ast.walk(t)
+                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        for block in ("body", "orelse", "finalbody", "handlers"):
+            pending += [n for n in getattr(node, block, []) if isinstance(n, ast.AST)]
+    return names
+
+
+def _shipped_file(slug: str, what: str, path: Path, inside: Path, functions: tuple[str, ...]) -> Path:
+    """A public file shipped into the sandbox: it must lie inside `inside`, be Python, and
+    not define any function the student is asked to write (that would ship the answer)."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(inside.resolve()) or resolved.suffix != ".py" or not resolved.is_file():
+        raise SpecError(f"{slug}: training {what} {path} must be an existing .py file inside {inside}")
+    clash = _module_level_names(resolved.read_text()) & set(functions)
+    if clash:
+        raise SpecError(f"{slug}: training {what} {path} defines {sorted(clash)}, which the student writes; "
+                        "the sandbox must never receive them")
+    return resolved
+
+
+def _training_spec(slug: str, path: Path, table: dict, functions: tuple[str, ...]) -> TrainingSpec:
+    try:
+        profiles = {name: TrainingProfile(name=name, **entry) for name, entry in table["profiles"].items()}
+        program = table.get("program")
+        support = tuple(table.get("support", []))
+        for rel in support:
+            if Path(rel).is_absolute():
+                raise SpecError(f"{slug}: training support {rel} must be a path relative to the repository")
+            _shipped_file(slug, "support file", REPO_ROOT / rel, REPO_ROOT, functions)
+        return TrainingSpec(
+            program=_shipped_file(slug, "program", path / program, path, functions) if program else None,
+            support=tuple(Path(os.path.normpath(rel)).as_posix() for rel in support),
+            dataset=str(table["dataset"]), checkpoint_mb=float(table["checkpoint_mb"]),
+            sampler=dict(table.get("sampler", {})), profiles=profiles)
+    except (KeyError, TypeError) as exc:
+        raise SpecError(f"{slug}: invalid [training] table ({type(exc).__name__}: {exc})") from None
 
 
 def load_exercise(slug: str, root: Path | None = None) -> Exercise:
@@ -112,7 +219,7 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
         raise SpecError(f"unknown exercise {slug!r} (no {toml_path})")
     data = tomllib.loads(toml_path.read_text())
     limits = Limits(**data.get("limits", {}))
-    module = _load_checks_module(path / "checks.py", slug)
+    module = load_checks_module(path / "checks.py", slug)
     by_name = {c.name: c for c in module.CHECKS}
     checks = []
     for name, entry in data.get("checks", {}).items():
@@ -125,10 +232,13 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
     missing = set(by_name) - {c.name for c in checks}
     if missing:
         raise SpecError(f"{slug}: checks {sorted(missing)} have no points in exercise.toml")
+    functions = tuple(data["functions"])
+    training = _training_spec(slug, path, data["training"], functions) if "training" in data else None
     return Exercise(slug=slug, title=data["title"], path=path, module=data.get("module", "solution"),
-                    functions=tuple(data["functions"]),
+                    functions=functions,
                     queue=data.get("queue", "cpu"), limits=limits, checks=checks,
-                    delegation=data.get("delegation", {}), version=_version(path))
+                    delegation=data.get("delegation", {}), version=_version(path, module.CHECKS, training),
+                    training=training)
 
 
 def list_exercises(root: Path | None = None) -> list[str]:
