@@ -19,60 +19,77 @@ from .outputs import Run
 from .probes import Planner
 from .result import Result, TestResult
 from .sandbox import Sandbox, SandboxRun, SandboxUnavailable
-from .spec import DELEGATION_TITLE, CheckSpec, Exercise
+from .spec import DELEGATION_TITLE, CheckSpec, Exercise, Limits
 
 DEFAULT_SEED = 20261122
 
 
-def plan_job(exercise: Exercise, source: str, seed: int) -> tuple[Planner, dict, bytes, str]:
-    planner = Planner(seed)
-    planned = {c.name: c.check.plan(planner) for c in exercise.checks if c.check is not None}
-    nonce = secrets.token_hex(16)
+def base_spec(exercise: Exercise, source: str, seed: int) -> dict:
+    """The job fields every mode shares: nonce, seeds, threads, the submission and the guards."""
     delegation = exercise.delegation
-    spec, blob = planner.job(
-        nonce=nonce, seed=seed, threads=max(1, int(exercise.limits.cpus)),
+    return dict(
+        nonce=secrets.token_hex(16), seed=seed, threads=max(1, int(exercise.limits.cpus)),
         probe_timeout_s=exercise.limits.probe_time_s,
         submission={"module": exercise.module, "source": source},
         guards={k: delegation[k] for k in ("python", "kl_registry", "torch_function_patterns") if k in delegation},
     )
-    return planner, planned, protocol.encode_job(spec, blob), nonce
 
 
-def read_run(raw: SandboxRun, planner: Planner, nonce: str, exercise: Exercise) -> tuple[Run, str, str, dict]:
-    """Decode the sandbox's frames into a Run; decide the status and the summary message."""
+def plan_job(exercise: Exercise, source: str, seed: int, **extra) -> tuple[Planner, dict, bytes, str]:
+    """Plan every check's probes; `extra` adds job fields (a training job's mode, program, ...)."""
+    planner = Planner(seed)
+    planned = {c.name: c.check.plan(planner) for c in exercise.checks if c.check is not None}
+    spec, blob = planner.job(**base_spec(exercise, source, seed), **extra)
+    return planner, planned, protocol.encode_job(spec, blob), spec["nonce"]
+
+
+# What runs, for the messages: (noun after "during", phrase after "while").
+_PHASES = {"import": ("your module's import", "running your module's import"),
+           "train": ("training", "training"), "sample": ("sampling", "sampling")}
+
+
+def read_run(raw: SandboxRun, planner: Planner, nonce: str, limits: Limits) -> tuple[Run, str, str, dict]:
+    """Decode the sandbox's frames into a Run; decide the status and the summary message.
+
+    extra: the student's output, versions, timings, the last phase ("import", "probe",
+    "train", "sample" or None) and the first frame of every other kind (training frames)."""
     run = Run(descriptions=planner.descriptions)
-    current, done, student_started = "the start-up of the grader", None, False
+    current, phase, done, frames = ("the start-up of the grader", "the start-up of the grader"), None, None, {}
     for kind, payload, blob in protocol.decode_frames(raw.stdout, nonce):
-        if kind == "phase":
-            student_started = True  # the first phase frame precedes any student code
+        if kind == "phase":  # the first phase frame precedes any student code
             probe = payload.get("probe")
-            current = "your module's import" if payload.get("phase") == "import" else (
-                f"`{planner.descriptions[probe][0]}`" if probe in planner.descriptions else current)
+            if payload.get("phase") in _PHASES:
+                phase = payload["phase"]
+                current = _PHASES[phase]
+            elif probe in planner.descriptions:
+                phase = "probe"
+                current = (f"`{planner.descriptions[probe][0]}`", f"running `{planner.descriptions[probe][0]}`")
         elif kind == "probe":
             run.add_probe(payload, blob)
         elif kind == "done":
             done = payload
-    limits = exercise.limits
+        else:
+            frames.setdefault(kind, (payload, blob))
     status, message = "graded", ""
-    if not student_started:
+    if phase is None:
         status = "infrastructure_error"
         how = "timed out" if raw.timed_out else "ran out of memory" if raw.oom_killed else _describe_exit(raw.exit_code)
         message = (f"The grader failed to start in the sandbox ({how}) before running any of your code; "
                    "this attempt does not count.")
     elif raw.oom_killed:
         status = "memory_limit"
-        message = f"Your code used more than the memory limit of {limits.memory_mb} MB while running {current}."
+        message = f"Your code used more than the memory limit of {limits.memory_mb} MB while {current[1]}."
     elif raw.timed_out:
         status = "timeout"
-        message = f"The time limit of {limits.wall_time_s:g} s ran out while running {current}."
+        message = f"The time limit of {limits.wall_time_s:g} s ran out while {current[1]}."
     elif raw.output_overflow:
         status = "error"
         message = f"Your code wrote more than {limits.output_mb} MB to the grader's output channel."
     elif done is None:
         status = "error"
         how = _describe_exit(raw.exit_code)
-        message = f"The process running your code ended ({how}) during {current}."
-        if current == "your module's import":
+        message = f"The process running your code ended ({how}) during {current[0]}."
+        if phase == "import":
             message += " Do not call `exit()`, `sys.exit()` or `os._exit()` at module level."
     elif isinstance(done.get("import_error"), dict):
         status = "error"
@@ -87,8 +104,18 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, exercise: Exercise) 
     extra = {"student_output": output if isinstance(output, dict) else None,
              "versions": done.get("versions") if done and isinstance(done.get("versions"), dict) else {},
              "timings": {f"sandbox_{k}": float(v) for k, v in harness_timings.items()
-                         if isinstance(v, (int, float)) and isinstance(k, str)}}
+                         if isinstance(v, (int, float)) and isinstance(k, str)},
+             "phase": phase, "frames": frames}
     return run, status, message, extra
+
+
+def printed_output(student: dict | None, when: str = "") -> str:
+    """What the student's code printed (capped), as a Markdown block for the result's output."""
+    if not student or not student.get("text"):
+        return ""
+    text = str(student["text"])[-4000:]
+    cut = " (truncated)" if int(student.get("bytes", 0) or 0) > len(student["text"]) else ""
+    return f"\n\nYour code printed{when}{cut}:\n```\n{text}\n```"
 
 
 def _describe_exit(code: int | None) -> str:
@@ -131,6 +158,12 @@ def _judge_delegation(run: Run, source: str, exercise: Exercise) -> str | None:
     return None
 
 
+def infrastructure_error(exercise: Exercise, exc: Exception, started: float, provenance: dict) -> Result:
+    return Result(status="infrastructure_error", score=0.0, max_score=exercise.max_score,
+                  execution_time=time.monotonic() - started, provenance=provenance,
+                  output=f"The grading infrastructure failed; this attempt does not count. ({exc})")
+
+
 def _failed_everywhere(exercise: Exercise, status: str, message: str, started: float, provenance: dict) -> Result:
     tests = [TestResult(c.name, c.check.title if c.check else DELEGATION_TITLE,
                         0.0, c.points, "failed", message, c.visibility) for c in exercise.checks]
@@ -138,7 +171,10 @@ def _failed_everywhere(exercise: Exercise, status: str, message: str, started: f
                   output=message, tests=tests, provenance=provenance)
 
 
-def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, seed: int = DEFAULT_SEED) -> Result:
+def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, seed: int = DEFAULT_SEED,
+          profile: str | None = None) -> Result:
+    """Grade one submission. A training exercise goes through grader.training under `profile`
+    (default: $DGM_TRAINING_PROFILE, else "cpu"); other exercises ignore it."""
     started = time.monotonic()
     provenance = {"exercise": exercise.slug, "exercise_version": exercise.version, "seed": seed,
                   "sandbox": sandbox.name, "judge_torch": torch.__version__}
@@ -146,15 +182,18 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
         source = materialize(filename, data)
     except SubmissionError as exc:
         return _failed_everywhere(exercise, "error", str(exc), started, provenance)
+    if exercise.training is not None:
+        from .training import grade_training  # it builds on this module
+
+        return grade_training(exercise, source, sandbox=sandbox, seed=seed, profile=profile, started=started,
+                              provenance=provenance)
     planner, planned, job, nonce = plan_job(exercise, source, seed)
     planned_at = time.monotonic()
     try:
         raw = sandbox.run(job, exercise.limits)
     except SandboxUnavailable as exc:
-        return Result(status="infrastructure_error", score=0.0, max_score=exercise.max_score,
-                      execution_time=time.monotonic() - started, provenance=provenance,
-                      output=f"The grading infrastructure failed; this attempt does not count. ({exc})")
-    run, status, message, extra = read_run(raw, planner, nonce, exercise)
+        return infrastructure_error(exercise, exc, started, provenance)
+    run, status, message, extra = read_run(raw, planner, nonce, exercise.limits)
     provenance.update({"image": raw.image, "device": raw.device, "sandbox_versions": extra["versions"]})
     if status == "infrastructure_error":
         provenance["sandbox_stderr"] = raw.stderr[-2000:].decode("utf-8", "replace")
@@ -163,12 +202,7 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
     judging = time.monotonic()
     tests = [judge_check(spec, run, planned.get(spec.name), source, exercise) for spec in exercise.checks]
     judge_s = time.monotonic() - judging
-    output = message
-    student = extra["student_output"]
-    if student and student.get("text"):
-        text = str(student["text"])[-4000:]
-        cut = " (truncated)" if int(student.get("bytes", 0) or 0) > len(student["text"]) else ""
-        output += f"\n\nYour code printed{cut}:\n```\n{text}\n```"
+    output = message + printed_output(extra["student_output"])
     return Result(status=status, score=sum(t.score for t in tests), max_score=exercise.max_score,
                   execution_time=time.monotonic() - started, output=output.strip(), tests=tests,
                   provenance=provenance, timings={"plan_s": planned_at - started, **raw.timings, **extra["timings"],

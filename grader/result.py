@@ -1,7 +1,8 @@
 """The result of one grading: one JSON schema for every result (DESIGN.md §5).
 
 Close to Gradescope's results.json: score, max_score, status, execution_time,
-tests[], leaderboard[], plus provenance for reproducible regrades.
+tests[], leaderboard[], plus provenance for reproducible regrades, and for a
+training exercise a `training` block (profile, loss curve, FID/KID, sample grid).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class Result:
     leaderboard: list[dict] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)  # a training exercise's run: profile, losses, FID, samples
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -55,9 +57,29 @@ class Result:
         lines = [f"{self.status.upper()}  {self.score:g} / {self.max_score:g}  ({self.execution_time:.2f} s)"]
         if self.output:
             lines += ["", self.output.strip()]
+        lines += _render_training(self.training)
         for t in self.tests:
             mark = {"passed": "PASS", "failed": "FAIL", "error": "ERR "}[t.status]
             lines.append(f"\n[{mark}] {t.name}  {t.score:g}/{t.max_score:g}  — {t.title}")
             if t.status != "passed" and t.output:
                 lines += ["    " + ln for ln in t.output.strip().splitlines()]
         return "\n".join(lines)
+
+
+def _render_training(t: dict) -> list[str]:
+    if not t:
+        return []
+
+    def seconds(key: str) -> str:
+        return f"{t[key]:.1f} s" if isinstance(t.get(key), (int, float)) else "-"
+
+    lines = ["", f"Training (profile {t.get('profile')}, {t.get('device')}): {t.get('steps_done')} of "
+                 f"{t.get('steps')} steps in {seconds('train_seconds')}; "
+                 f"{t.get('n_samples')} samples in {seconds('sample_seconds')}"]
+    if "fid" in t:
+        m = t.get("memorisation", {})
+        lines += [f"{t['fid_label']}: {t['fid']:.2f}   KID: {t['kid']:.4f} ± {t['kid_std']:.4f}",
+                  f"Memorisation: {m.get('share', 0):.1%} of samples within {m.get('threshold', 0):.3g} of a "
+                  f"training image (allowed {m.get('allowed_share', 0):.0%})" + (" - FLAGGED" if m.get("flagged")
+                                                                                 else "")]
+    return lines

@@ -1,0 +1,174 @@
+"""Grading a training exercise (DESIGN.md §3, "Training exercises").
+
+train sandbox (probes first, then train() on the training split mounted read-only)
+-> checkpoint (size-capped, re-serialised) -> sample sandbox (the checkpoint, no
+dataset, a sample seed the judge derives from the grading seed) -> samples validated
+-> FID/KID and memorisation on the trusted side -> checks -> Result.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+
+from .harness import protocol
+from .judge import base_spec, infrastructure_error, judge_check, plan_job, printed_output, read_run
+from .metrics.leaderboard import ALLOWED_SHARE, memorisation_threshold, score_generated
+from .probes import Planner
+from .result import Result
+from .sample_grid import sample_grid_png
+from .sandbox import Sandbox, SandboxUnavailable
+from .spec import Exercise, Limits, TrainingProfile, TrainingSpec
+from .training_data import CONTAINER_DIR, TrainingData, prepare_training_split
+from .training_outputs import TrainingOutcome, read_checkpoint, read_samples, read_training
+
+START_SLACK_S = 30.0  # on top of a phase's budget: container start, torch import, probes, sending results
+OUTPUT_SLACK_MB = 4
+
+
+def sample_seed(seed: int) -> int:
+    """The sampling seed, chosen by the judge: a function of the grading seed, so a regrade repeats it."""
+    return int.from_bytes(hashlib.sha256(f"dgm-sample-seed:{seed}".encode()).digest()[:4], "big") >> 1
+
+
+def train_limits(limits: Limits, training: TrainingSpec, profile: TrainingProfile) -> Limits:
+    return dataclasses.replace(limits, wall_time_s=profile.train_time_s + START_SLACK_S,
+                               output_mb=max(limits.output_mb, int(training.checkpoint_mb) + OUTPUT_SLACK_MB),
+                               gpu=profile.device == "cuda")
+
+
+def sample_limits(limits: Limits, profile: TrainingProfile, samples_bytes: int) -> Limits:
+    return dataclasses.replace(limits, wall_time_s=profile.sample_time_s + START_SLACK_S,
+                               output_mb=max(limits.output_mb, samples_bytes // 2**20 + OUTPUT_SLACK_MB),
+                               gpu=profile.device == "cuda")
+
+
+def _budget(training: TrainingSpec, profile: TrainingProfile, seed: int) -> dict:
+    return {"steps": profile.steps, "batch_size": profile.batch_size, "seed": seed, "device": profile.device,
+            "options": training.sampler, "train_time_s": profile.train_time_s,
+            "sample_time_s": profile.sample_time_s}
+
+
+def _program_fields(training: TrainingSpec) -> dict:
+    return {"program": training.program_source(), "support": training.support_sources()}
+
+
+def _failure(status: str, message: str, frame: dict | None, phase: str) -> tuple[str, str]:
+    """The status and message of a training or sampling run; a graded run whose frame
+    carries the student's exception becomes an error."""
+    if status != "graded":
+        return status, message
+    payload = (frame or ({}, b""))[0]
+    error = payload.get("error")
+    if isinstance(error, dict):
+        kind, text = str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:1000]
+        if kind == "CheckpointError":
+            return "error", f"The checkpoint that train() returned was refused: {text}."
+        tb = str(error.get("traceback", ""))[-2000:]
+        return "error", f"Your code raised `{kind}: {text}` while {phase}." + (f"\n\n```\n{tb}\n```" if tb else "")
+    if frame is None:
+        return "error", f"The sandbox ended without reporting on {phase}."
+    return "graded", ""
+
+
+def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: int, profile: str | None,
+                   started: float, provenance: dict) -> Result:
+    training = exercise.training
+    chosen = training.profile(profile)
+    provenance.update(profile=chosen.name, device=chosen.device, sample_seed=sample_seed(seed))
+    try:
+        data = prepare_training_split(training.dataset)
+    except OSError as exc:
+        return infrastructure_error(exercise, exc, started, provenance)
+    outcome = TrainingOutcome(chosen)
+    timings: dict = {}
+
+    cap = int(training.checkpoint_mb * 1e6)
+    planner, planned, job, nonce = plan_job(
+        exercise, source, seed, mode="train", data=data.container_path, checkpoint_cap=cap,
+        budget=_budget(training, chosen, seed), **_program_fields(training))
+    limits = train_limits(exercise.limits, training, chosen)
+    try:
+        raw = sandbox.run(job, limits, mounts={str(data.folder): CONTAINER_DIR})
+    except SandboxUnavailable as exc:
+        return infrastructure_error(exercise, exc, started, provenance)
+    run, status, message, extra = read_run(raw, planner, nonce, limits)
+    provenance.update(image=raw.image, sandbox_versions=extra["versions"])
+    if status == "infrastructure_error":
+        provenance["sandbox_stderr"] = raw.stderr[-2000:].decode("utf-8", "replace")
+        return Result(status=status, score=0.0, max_score=exercise.max_score, output=message,
+                      execution_time=time.monotonic() - started, provenance=provenance)
+    timings.update({f"train_{k}": v for k, v in {**raw.timings, **extra["timings"]}.items()})
+    output = printed_output(extra["student_output"], " while training")
+    frame = extra["frames"].get("training")
+    if frame is not None:
+        read_training(frame[0], outcome)
+    status, message = _failure(status, message, frame, "training")
+    checkpoint = None
+    if status == "graded":
+        checkpoint, problem = read_checkpoint(extra["frames"].get("checkpoint", ({}, b""))[1], cap)
+        if checkpoint is None:
+            status, message = "error", f"The checkpoint that train() returned was refused: {problem}."
+        outcome.checkpoint_bytes = len(checkpoint) if checkpoint is not None else None
+    outcome.train_failure = message if status != "graded" else ""
+
+    try:
+        if checkpoint is not None:
+            status, message, sample_output = _sample(exercise, source, training, chosen, checkpoint, data, sandbox,
+                                                     seed, outcome, timings)
+            output += sample_output
+        if outcome.samples is not None:
+            scoring = time.monotonic()
+            _score(outcome, training.dataset)
+            timings["score_s"] = time.monotonic() - scoring
+    except (SandboxUnavailable, OSError) as exc:  # the sampling sandbox, or the metrics' data files
+        return infrastructure_error(exercise, exc, started, provenance)
+
+    run.training = outcome
+    judging = time.monotonic()
+    tests = [judge_check(spec, run, planned.get(spec.name), source, exercise) for spec in exercise.checks]
+    timings.update(judge_s=time.monotonic() - judging, total_s=time.monotonic() - started)
+    block = outcome.block()
+    leaderboard = []
+    if outcome.score is not None:
+        block["sample_grid_png"] = sample_grid_png(outcome.samples)
+        leaderboard = [{"name": outcome.score.label, "value": outcome.score.fid, "order": "asc"},
+                       {"name": "KID", "value": outcome.score.kid, "order": "asc"}]
+    return Result(status=status, score=sum(t.score for t in tests), max_score=exercise.max_score,
+                  execution_time=time.monotonic() - started, output=(message + output).strip(), tests=tests,
+                  leaderboard=leaderboard, provenance=provenance, timings=timings, training=block)
+
+
+def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: TrainingProfile, checkpoint: bytes,
+            data: TrainingData, sandbox: Sandbox, seed: int, outcome: TrainingOutcome,
+            timings: dict) -> tuple[str, str, str]:
+    """The sampling sandbox: no dataset, the checkpoint as the job's blob. Fills `outcome`;
+    returns (status, message, printed output). Raises SandboxUnavailable."""
+    h, w = data.image_shape
+    samples_bytes = profile.n_samples * h * w
+    seed_s = sample_seed(seed)
+    spec = {**base_spec(exercise, source, seed_s), "mode": "sample", "sample_seed": seed_s,
+            "n_samples": profile.n_samples, "samples_cap": samples_bytes, "budget": _budget(training, profile, seed_s),
+            **_program_fields(training)}
+    limits = sample_limits(exercise.limits, profile, samples_bytes)
+    raw = sandbox.run(protocol.encode_job(spec, checkpoint), limits)
+    _, status, message, extra = read_run(raw, Planner(seed_s), spec["nonce"], limits)
+    if status == "infrastructure_error":
+        raise SandboxUnavailable(f"the sampling sandbox failed to start: {message}")
+    timings.update({f"sample_{k}": v for k, v in {**raw.timings, **extra["timings"]}.items()})
+    frame = extra["frames"].get("sampling")
+    if frame is not None and isinstance(frame[0].get("seconds"), (int, float)):
+        outcome.sample_seconds = float(frame[0]["seconds"])
+    status, message = _failure(status, message, frame, "sampling")
+    outcome.sample_failure = message if status != "graded" else ""
+    if status == "graded":
+        payload, blob = extra["frames"].get("samples", ({}, b""))
+        outcome.samples, outcome.samples_problem = read_samples(payload, blob, profile.n_samples, data.image_shape)
+    return status, message, printed_output(extra["student_output"], " while sampling")
+
+
+def _score(outcome: TrainingOutcome, dataset: str) -> None:
+    n = len(outcome.samples)
+    outcome.score = score_generated(outcome.samples, dataset=dataset, n_required=n, kid_subset_size=min(1000, n))
+    outcome.memorisation = {"share": outcome.score.memorised_share, "flagged": outcome.score.flagged,
+                            "threshold": memorisation_threshold(dataset), "allowed_share": ALLOWED_SHARE}

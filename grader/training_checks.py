@@ -1,0 +1,127 @@
+"""Checks of a training exercise, judged from `run.training` (a TrainingOutcome).
+
+An exercise lists them in its checks.py beside component checks it may reuse
+from a core exercise, which run as probes in the training sandbox before training:
+    CHECKS = [*core_checks("ddpm-schedule"), TrainingCompleted(), LossDecreases(),
+              SamplesValid(), NotMemorised()]
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from .checks import Check, CheckFailure
+from .outputs import Run
+from .spec import EXERCISES_DIR, SpecError, load_checks_module
+from .training_outputs import TrainingOutcome
+
+__all__ = ["LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted", "core_checks"]
+
+
+def core_checks(slug: str, root: Path | None = None) -> list[Check]:
+    """The CHECKS of another exercise's checks.py (e.g. a core exercise's component checks)."""
+    path = (root or EXERCISES_DIR) / slug / "checks.py"
+    if not path.is_file():
+        raise SpecError(f"core_checks: no exercise {slug!r} (no {path})")
+    return list(load_checks_module(path, slug).CHECKS)
+
+
+def _outcome(run: Run) -> TrainingOutcome:
+    if run.training is None:
+        raise RuntimeError("a training check in an exercise without a [training] table")
+    return run.training
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+class TrainingCompleted(Check):
+    name = "trains"
+    title = "Training finishes within its budget and returns a checkpoint; the logged losses are finite"
+
+    def judge(self, run: Run, planned) -> str:
+        outcome = _outcome(run)
+        if outcome.checkpoint_bytes is None:
+            raise CheckFailure("Training did not complete: "
+                               + _lower_first(outcome.train_failure or "no checkpoint came back."))
+        for key in outcome.loss_keys():
+            steps = [s for s, v in zip(outcome.log["step"], outcome.log[key], strict=True)
+                     if v is not None and not math.isfinite(v)]
+            if steps:
+                raise CheckFailure(f"The logged `{key}` is not finite (first at step {steps[0]:g}).",
+                                   hint="A diverging loss: lower the learning rate, or look for log(0) or "
+                                        "division by zero in the loss.")
+        seconds = f" in {outcome.train_seconds:.1f} s" if outcome.train_seconds is not None else ""
+        return f"{outcome.steps_done} steps{seconds}; checkpoint {outcome.checkpoint_bytes / 1e6:.2f} MB."
+
+
+class LossDecreases(Check):
+    """The mean of the last `share` of a logged curve is below the mean of its first `share`.
+    `key` defaults to the first logged name containing "loss"."""
+
+    def __init__(self, key: str | None = None, *, name: str = "loss_decreases", share: float = 0.2,
+                 title: str | None = None):
+        self.key, self.name, self.share = key, name, share
+        self.title = title or f"The logged {f'`{key}`' if key else 'loss'} goes down during training"
+
+    def judge(self, run: Run, planned) -> str:
+        outcome = _outcome(run)
+        key = self.key or next(iter(outcome.loss_keys()), None)
+        if key is None or key not in outcome.log:
+            if outcome.train_failure and not outcome.log:
+                raise CheckFailure(f"No loss curve came back: {_lower_first(outcome.stopped())}.")
+            what = f"Nothing named `{self.key}` was" if self.key else "No loss (a name containing \"loss\") was"
+            raise CheckFailure(f"{what} logged during training.",
+                               hint="Call `budget.log(step, loss=loss.item())` in the training loop.")
+        values = [v for v in outcome.log[key] if v is not None]
+        if len(values) < 5:
+            raise CheckFailure(f"Only {len(values)} value(s) of `{key}` were logged; at least 5 are needed to "
+                               "tell whether it goes down.", hint="Log every few steps with `budget.log`.")
+        k = max(1, int(len(values) * self.share))
+        first, last = sum(values[:k]) / k, sum(values[-k:]) / k
+        if not last < first:  # also fails on NaN
+            raise CheckFailure(f"`{key}` did not go down: the mean of its last {self.share:.0%} of logged values "
+                               f"({last:.4g}) is not below the mean of its first {self.share:.0%} ({first:.4g}).",
+                               hint="Check the sign of the loss and that the optimizer steps the model's "
+                                    "parameters.")
+        return f"`{key}`: {first:.4g} -> {last:.4g}."
+
+
+class SamplesValid(Check):
+    name = "samples_valid"
+    title = "sample() returns the requested number of uint8 images of the right shape, not all identical"
+
+    def judge(self, run: Run, planned) -> str:
+        outcome = _outcome(run)
+        samples = outcome.samples
+        if samples is None:
+            if outcome.samples_problem:
+                raise CheckFailure(outcome.samples_problem)
+            if outcome.sample_failure:
+                raise CheckFailure(f"Sampling did not complete: {_lower_first(outcome.sample_failure)}")
+            raise CheckFailure(f"Nothing was sampled: {_lower_first(outcome.stopped() or 'training failed')}.")
+        if bool((samples == samples[:1]).all()):
+            raise CheckFailure(f"All {len(samples)} samples are the same image.",
+                               hint="Draw fresh noise for every sample from the `generator` argument.")
+        return f"{len(samples)} samples of {samples.shape[1]}x{samples.shape[2]}."
+
+
+class NotMemorised(Check):
+    name = "not_memorised"
+    title = "The samples are new images, not copies of training images"
+
+    def judge(self, run: Run, planned) -> str:
+        outcome = _outcome(run)
+        if outcome.score is None:
+            reason = "they are not valid (see the samples check)" if outcome.samples_problem else \
+                _lower_first(outcome.stopped() or "none came back")
+            raise CheckFailure(f"There are no samples to compare with the training images: {reason}.")
+        m = outcome.memorisation
+        summary = (f"{m['share']:.1%} of your samples lie within {m['threshold']:.3g} (pixel L2 distance, "
+                   f"pixels in [0, 1]) of a training image; at most {m['allowed_share']:.0%} may.")
+        if m["flagged"]:
+            raise CheckFailure(f"Your samples look like copies of training images: {summary}",
+                               hint="A generative model must produce new images; returning (near) copies of the "
+                                    "training set does not count, and such results stay off the leaderboard.")
+        return summary

@@ -1,0 +1,120 @@
+"""Reading back what the training and sampling sandboxes sent: untrusted input.
+
+The loss log is capped and coerced to numbers, the checkpoint is size-capped and
+parsed as safetensors (never unpickled) and re-serialised for the sampling
+sandbox, and the samples are checked for type, dtype, shape and count.
+`TrainingOutcome` collects what is known, for the training checks and the result.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from .feedback import CheckFailure
+from .metrics.leaderboard import GeneratedScore, validate_samples
+from .outputs import CallOutput
+from .spec import TrainingProfile
+
+MAX_ROWS = 1000  # the harness downsamples to this many
+MAX_KEYS = 16
+SAMPLE_CALL = "sample(state, n, generator, budget)"
+
+
+@dataclass
+class TrainingOutcome:
+    """What a training exercise's run produced, as far as it got."""
+
+    profile: TrainingProfile
+    train_failure: str = ""  # why training did not complete (student-facing), "" if it did
+    sample_failure: str = ""  # why sampling did not complete
+    log: dict[str, list[float | None]] = field(default_factory=dict)  # "step" and each name; None: not logged
+    logged_rows: int = 0
+    steps_done: int = 0
+    device: str = ""
+    train_seconds: float | None = None
+    sample_seconds: float | None = None
+    checkpoint_bytes: int | None = None  # None: no checkpoint came back
+    samples: np.ndarray | None = None  # validated uint8 (N, H, W)
+    samples_problem: str = ""  # why the samples are not valid, if they came back
+    score: GeneratedScore | None = None
+    memorisation: dict = field(default_factory=dict)
+
+    def stopped(self) -> str:
+        """Why the run stopped early, in one line ("" if it did not)."""
+        failure = self.train_failure or self.sample_failure
+        return failure.split("\n\n")[0].rstrip(".")
+
+    def loss_keys(self) -> list[str]:
+        return [k for k in self.log if k != "step" and "loss" in k.lower()]
+
+    def block(self) -> dict:
+        """The result's `training` block (non-finite values as null: the result is strict JSON)."""
+        block = {"profile": self.profile.name, "device": self.device or self.profile.device,
+                 "steps": self.profile.steps, "steps_done": self.steps_done, "batch_size": self.profile.batch_size,
+                 "train_seconds": self.train_seconds, "sample_seconds": self.sample_seconds,
+                 "n_samples": self.profile.n_samples, "checkpoint_bytes": self.checkpoint_bytes,
+                 "loss": {k: [v if v is not None and math.isfinite(v) else None for v in vs]
+                          for k, vs in self.log.items()}}
+        if self.score is not None:
+            block.update(fid=self.score.fid, fid_label=self.score.label, kid=self.score.kid,
+                         kid_std=self.score.kid_std, memorisation=self.memorisation)
+        return block
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def read_training(payload: dict, outcome: TrainingOutcome) -> None:
+    """The "training" frame: loss log (at most MAX_ROWS rows, MAX_KEYS names), steps, seconds, device."""
+    rows = payload.get("rows") if isinstance(payload.get("rows"), list) else []
+    rows = [r for r in rows[:MAX_ROWS] if isinstance(r, dict) and _number(r.get("step")) is not None]
+    keys = list(dict.fromkeys(k for r in rows for k in r if isinstance(k, str) and k != "step"))[:MAX_KEYS]
+    outcome.log = {"step": [float(r["step"]) for r in rows]} if rows else {}
+    for key in keys:
+        outcome.log[key[:40]] = [_number(r.get(key)) for r in rows]
+    outcome.logged_rows = int(_number(payload.get("logged")) or 0)
+    outcome.steps_done = int(_number(payload.get("steps")) or 0)
+    outcome.train_seconds = _number(payload.get("seconds"))
+    outcome.device = str(payload.get("device", ""))[:20]
+
+
+def read_checkpoint(blob: bytes, cap: int) -> tuple[bytes | None, str]:
+    """(canonical safetensors bytes, "") or (None, why it is refused)."""
+    if len(blob) > cap:
+        return None, f"the checkpoint is {len(blob) / 1e6:.1f} MB, over the limit of {cap / 1e6:g} MB"
+    try:
+        return save_tensors(load_tensors(blob)), ""
+    except (SafetensorError, ValueError, RuntimeError, TypeError):
+        return None, "the checkpoint that came back is not a readable safetensors file"
+
+
+def read_samples(payload: dict, blob: bytes, n: int, image_shape: tuple[int, int]) -> tuple[np.ndarray | None, str]:
+    """(uint8 (N, H, W) samples, "") or (None, a student-facing reason)."""
+    info = payload.get("value")
+    h, w = image_shape
+    expected = f"a uint8 tensor of shape ({n}, {h}, {w}) or ({n}, 1, {h}, {w})"
+    if isinstance(info, dict) and "tensor" in info and str(info.get("dtype")) != "uint8":
+        # The data of a wrong-dtype tensor may not fit the cap; its header says enough.
+        shape = info.get("shape") if isinstance(info.get("shape"), list) else []
+        return None, (f"`{SAMPLE_CALL}` returned a {str(info.get('dtype'))[:20]} tensor of shape "
+                      f"{tuple(x for x in shape[:8] if isinstance(x, int))}; it must return {expected} "
+                      "(pixel values 0..255).")
+    try:
+        tensors = load_tensors(blob) if blob else {}
+    except (SafetensorError, ValueError, RuntimeError):
+        tensors = {}  # the value then reads as "its data did not come back"
+    try:
+        value = CallOutput(SAMPLE_CALL, {"returns": [info]}, tensors).tensor()
+        return validate_samples(value.data.numpy(), n, image_shape), ""
+    except CheckFailure as failure:
+        return None, f"{failure.message} It must return {expected}."
+    except (ValueError, TypeError) as exc:  # validate_samples' messages are for the student
+        return None, f"`{SAMPLE_CALL}` returned unusable samples: {str(exc)[:300]}. It must return {expected}."
