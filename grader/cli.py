@@ -1,16 +1,19 @@
-"""`python -m grader`: list, grade, validate, notebook, build-image, reap."""
+"""`python -m grader`: list, grade, validate, baseline, notebook, build-image, reap."""
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
 from pathlib import Path
 
 from .judge import DEFAULT_SEED, grade
-from .spec import SpecError, list_exercises, load_exercise
+from .spec import GPU_PROFILE, PROFILE_ENV, SpecError, list_exercises, load_exercise
 
 
-def _sandbox(kind: str):
+def _sandbox(kind: str, profile: str | None = None):
+    """The sandbox to grade in; the "gpu" training profile needs the CUDA image."""
     from .sandbox import SandboxUnavailable
 
     if kind == "subprocess":
@@ -20,8 +23,9 @@ def _sandbox(kind: str):
     from .image import image_tag
     from .sandbox.docker_sandbox import DockerSandbox, docker_client
 
+    variant = "cuda" if (profile or os.environ.get(PROFILE_ENV)) == GPU_PROFILE else "cpu"
     try:
-        return DockerSandbox(image_tag("cpu"), docker_client())
+        return DockerSandbox(image_tag(variant), docker_client())
     except SandboxUnavailable as exc:
         return _Unavailable(str(exc))
 
@@ -34,7 +38,7 @@ class _Unavailable:
     def __init__(self, reason: str):
         self.reason = reason
 
-    def run(self, job, limits):
+    def run(self, job, limits, *, mounts=None):
         from .sandbox import SandboxUnavailable
 
         raise SandboxUnavailable(self.reason)
@@ -54,7 +58,8 @@ def cmd_grade(args) -> int:
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
-    result = grade(exercise, path.name, path.read_bytes(), sandbox=_sandbox("docker"), seed=args.seed)
+    result = grade(exercise, path.name, path.read_bytes(), sandbox=_sandbox("docker", args.profile), seed=args.seed,
+                   profile=args.profile)
     print(result.to_json(indent=2) if args.json else result.render_text())
     return 0
 
@@ -63,12 +68,12 @@ def cmd_validate(args) -> int:
     from .validate import validate
 
     slugs = list_exercises() if args.exercise == "all" else [args.exercise]
-    sandbox = _sandbox(args.runner)
+    sandbox = _sandbox(args.runner, args.profile)
     all_ok = True
     for slug in slugs:
         exercise = load_exercise(slug)
         print(f"== {slug} (version {exercise.version}, {exercise.max_score:g} points)")
-        for report in validate(exercise, sandbox):
+        for report in validate(exercise, sandbox, args.profile):
             mark = "ok  " if report.ok else "FAIL"
             print(f"  [{mark}] {report.name:28} status={report.status:10} "
                   f"score={report.result.score:g}/{report.result.max_score:g}")
@@ -85,6 +90,26 @@ def cmd_validate(args) -> int:
                     print(f"         {report.result.output}")
     print("validation passed" if all_ok else "validation FAILED")
     return 0 if all_ok else 1
+
+
+def cmd_baseline(args) -> int:
+    from .baselines import BaselineError, compute_baseline
+
+    try:
+        baseline = compute_baseline(load_exercise(args.exercise), args.profile, _sandbox("docker", args.profile))
+    except BaselineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(baseline, indent=2))
+        return 0
+    m = baseline["memorisation"]
+    print(f"{baseline['label']} of {args.exercise} (version {baseline['exercise_version']}, "
+          f"profile {baseline['profile']}, {baseline['device']}): {baseline['steps_done']} steps in "
+          f"{baseline['train_seconds']:.1f} s, {baseline['n_samples']} samples in {baseline['sample_seconds']:.1f} s")
+    print(f"  {baseline['fid_label']}: {baseline['fid']:.2f}   KID: {baseline['kid']:.4f} ± {baseline['kid_std']:.4f}"
+          f"   memorised: {m['share']:.1%}{' (FLAGGED)' if m['flagged'] else ''}")
+    return 0
 
 
 def cmd_notebook(args) -> int:
@@ -109,6 +134,9 @@ def cmd_reap(args) -> int:
     return 0
 
 
+PROFILE_HELP = f"training profile of a training exercise (default: ${PROFILE_ENV}, else cpu)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description="Grade deep-generative-model exercises.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,12 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="the submission: .py or .ipynb")
     p.add_argument("--json", action="store_true", help="print the result JSON")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--profile", help=PROFILE_HELP)
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("validate", help="check an exercise's solution and known-wrong solutions")
     p.add_argument("exercise", help="a slug, or 'all'")
     p.add_argument("--runner", choices=("docker", "subprocess"), default="docker",
                    help="subprocess runs the instructor's own files without isolation (faster; trusted code only)")
+    p.add_argument("--profile", help=PROFILE_HELP)
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("baseline", help="train, sample and score a training exercise's reference solution")
+    p.add_argument("exercise")
+    p.add_argument("--profile", help=PROFILE_HELP)
+    p.add_argument("--json", action="store_true", help="print the baseline as JSON")
+    p.set_defaults(func=cmd_baseline)
     p = sub.add_parser("notebook", help="generate starter.ipynb from starter.py")
     p.add_argument("exercise", help="a slug, or 'all'")
     p.set_defaults(func=cmd_notebook)

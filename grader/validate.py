@@ -24,13 +24,14 @@ class CaseReport:
         return self.status != "infrastructure_error" and set(self.expected_failures) == set(self.actual_failures)
 
 
-def validate(exercise: Exercise, sandbox: Sandbox) -> list[CaseReport]:
+def validate(exercise: Exercise, sandbox: Sandbox, profile: str | None = None) -> list[CaseReport]:
+    """`profile`: the training profile a training exercise is validated under (default as in grade)."""
     reports = []
     cases = [("solution", exercise.solution_path, ())]
     cases += [(f"right/{path.stem}", path, ()) for path in exercise.right_cases()]
     cases += [(f"wrong/{c.name}", c.path, c.fails) for c in exercise.wrong_cases()]
     for name, path, fails in cases:
-        result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox)
+        result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox, profile=profile)
         failed = tuple(t.name for t in result.tests if t.status != "passed")
         reports.append(CaseReport(name, tuple(fails), failed, result.status, result))
     return reports

@@ -1,0 +1,24 @@
+"""The reference solution of a training exercise graded like a submission: its training
+block is the baseline the leaderboard shows beside the students' results."""
+from __future__ import annotations
+
+from .judge import grade
+from .sandbox import Sandbox
+from .spec import Exercise
+
+LABEL = "Reference solution"
+
+
+class BaselineError(RuntimeError):
+    """The reference solution did not train, sample and score cleanly."""
+
+
+def compute_baseline(exercise: Exercise, profile: str | None, sandbox: Sandbox) -> dict:
+    if exercise.training is None:
+        raise BaselineError(f"{exercise.slug} is not a training exercise")
+    path = exercise.solution_path
+    result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox, profile=profile)
+    if result.status != "graded" or "fid" not in result.training:
+        raise BaselineError(f"{exercise.slug}: the reference solution did not produce a score "
+                            f"({result.status}): {result.output[:2000]}")
+    return {**result.training, "label": LABEL, "exercise_version": exercise.version}  # the block names the profile
