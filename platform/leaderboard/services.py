@@ -32,6 +32,8 @@ def _finite(value) -> float | None:
 
 
 def _count(value) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value

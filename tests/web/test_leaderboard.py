@@ -10,6 +10,7 @@ from leaderboard.pseudonyms import pseudonym_for
 from leaderboard.selectors import board_is_visible, entry_standing, leaderboard_for_viewer
 from leaderboard.services import (
     baseline_store,
+    entry_fields_from_result,
     leaderboard_choice_clear,
     leaderboard_entry_choose,
     leaderboard_entry_disqualify,
@@ -37,6 +38,11 @@ def test_a_finished_grading_makes_an_entry_with_the_results_numbers(board_world)
                                                                                       0.004, 1000)
     assert (entry.steps, entry.device, entry.train_seconds, entry.sample_seconds) == (2000, "cpu", 412.5, 30.2)
     assert entry.submitted_at == sub.created_at and not entry.flagged and entry.memorisation_share == 0.0
+    result = training_result(42.0)
+    result["training"].update(n_samples=1000.0, steps=2000.0)  # integral floats count too
+    assert entry_fields_from_result(result)["n_samples"] == 1000
+    result["training"]["n_samples"] = 999.5
+    assert entry_fields_from_result(result) is None
 
 
 @pytest.mark.parametrize("result", [
