@@ -47,7 +47,9 @@ def _training_numbers(training: dict) -> dict | None:
         return None
     return {"fid": fid, "fid_label": label[:100], "kid": _finite(training.get("kid")),
             "kid_std": _finite(training.get("kid_std")), "n_samples": n_samples,
-            "steps": _count(training.get("steps")), "device": str(training.get("device") or "")[:16],
+            # compute used: the steps training did (`steps_done`) where the block says, else the budget's
+            "steps": _count(training.get("steps_done", training.get("steps"))),
+            "device": str(training.get("device") or "")[:16],
             "train_seconds": _finite(training.get("train_seconds")),
             "sample_seconds": _finite(training.get("sample_seconds"))}
 

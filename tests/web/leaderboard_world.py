@@ -4,6 +4,7 @@ normal claim -> finish path so that the leaderboard hook runs as it does for a r
 from __future__ import annotations
 
 import base64
+import copy
 import struct
 import zlib
 
@@ -38,9 +39,9 @@ def tiny_png() -> bytes:
 
 def training_result(fid, *, kid=0.05, kid_std=0.01, profile="cpu", flagged=False, share=0.0, n=1000,
                     status="graded", leaderboard=True) -> dict:
-    training = {"profile": profile, "device": "cpu", "steps": 2000, "batch_size": 64, "train_seconds": 412.5,
-                "sample_seconds": 30.2, "n_samples": n, "fid": fid, "fid_label": FID_LABEL, "kid": kid,
-                "kid_std": kid_std,
+    training = {"profile": profile, "device": "cpu", "steps": 2000, "steps_done": 1800, "batch_size": 64,
+                "train_seconds": 412.5, "sample_seconds": 30.2, "n_samples": n, "checkpoint_bytes": 123456,
+                "fid": fid, "fid_label": FID_LABEL, "kid": kid, "kid_std": kid_std,
                 "memorisation": {"share": share, "flagged": flagged, "threshold": 1.566, "allowed_share": 0.05},
                 "loss": {"step": [0, 10, 20, 30], "loss": [1.2, 0.9, 0.7, 0.6]},
                 "sample_grid_png": base64.b64encode(tiny_png()).decode()}
@@ -78,7 +79,7 @@ def add_training_exercise(world):
         starter_py="", starter_ipynb="{}", queue="gpu", max_score=4.0,
         checks=[{"name": "trains", "title": "Training finishes", "points": 2.0, "visibility": "visible"},
                 {"name": "samples_valid", "title": "Samples are images", "points": 2.0, "visibility": "visible"}],
-        training={"dataset": "fashion-mnist", "profiles": PROFILES})
+        training={"dataset": "fashion-mnist", "profiles": copy.deepcopy(PROFILES)})
     exercise.current_version = version
     exercise.save(update_fields=["current_version"])
     world.train_exercise, world.train_version = exercise, version

@@ -36,10 +36,11 @@ def test_a_finished_grading_makes_an_entry_with_the_results_numbers(board_world)
     assert (entry.user, entry.course_exercise, entry.profile) == (board_world.owner, board_world.train_ce, "cpu")
     assert (entry.fid, entry.fid_label, entry.kid, entry.kid_std, entry.n_samples) == (42.5, FID_LABEL, 0.031,
                                                                                       0.004, 1000)
-    assert (entry.steps, entry.device, entry.train_seconds, entry.sample_seconds) == (2000, "cpu", 412.5, 30.2)
+    # compute used: the steps done, not the budget's
+    assert (entry.steps, entry.device, entry.train_seconds, entry.sample_seconds) == (1800, "cpu", 412.5, 30.2)
     assert entry.submitted_at == sub.created_at and not entry.flagged and entry.memorisation_share == 0.0
     result = training_result(42.0)
-    result["training"].update(n_samples=1000.0, steps=2000.0)  # integral floats count too
+    result["training"].update(n_samples=1000.0, steps_done=2000.0)  # integral floats count too
     assert entry_fields_from_result(result)["n_samples"] == 1000
     result["training"]["n_samples"] = 999.5
     assert entry_fields_from_result(result) is None

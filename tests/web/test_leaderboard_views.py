@@ -209,6 +209,7 @@ def test_the_submission_page_shows_the_training_results(client, board_world):
     assert '<svg class="loss-curve"' in page and "<polyline" in page and "http" not in page.split("<svg")[1][:200]
     assert f'src="{reverse("submission-sample-grid", args=[sub.pk])}"' in page
     assert FID_LABEL in page and "20.00" in page and "0.0123 ± 0.0021" in page
+    assert "1800 of 2000 steps (batch 64)" in page
     assert "Memorisation check passed: 1.0%" in page
     assert "Rank 1</strong> of 2" in page and board_url() in page
     assert "Use this submission for the leaderboard" in page
