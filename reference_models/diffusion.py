@@ -118,7 +118,7 @@ class GaussianDiffusion:
             eps = self.predict_eps_from_xstart(x, t, pred_xstart)  # consistent with the clipped x_0
             abar = self.alphas_cumprod[timesteps[i]].item()
             abar_prev = self.alphas_cumprod[timesteps[i - 1]].item() if i > 0 else 1.0
-            sigma = eta * math.sqrt((1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev))
+            sigma = eta * math.sqrt((1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev)) if eta > 0 else 0.0
             x = math.sqrt(abar_prev) * pred_xstart + math.sqrt(1 - abar_prev - sigma**2) * eps
             if sigma > 0:
                 x = x + sigma * torch.randn(shape, generator=generator).to(device)
