@@ -64,6 +64,7 @@ class TrainingProfile:
     train_time_s: float
     sample_time_s: float
     n_samples: int  # N of FID/KID, fixed per profile since FID is biased in N
+    options: dict = field(default_factory=dict)  # merged over [training] sampler into budget.options
 
     @property
     def device(self) -> str:
@@ -87,6 +88,10 @@ class TrainingSpec:
         if name not in self.profiles:
             raise SpecError(f"no training profile {name!r}; this exercise has {sorted(self.profiles)}")
         return self.profiles[name]
+
+    def options(self, profile: TrainingProfile) -> dict:
+        """`budget.options` of train() and sample(): the sampler table, overridden by the profile's options."""
+        return {**self.sampler, **profile.options}
 
     def program_source(self) -> dict | None:
         return None if self.program is None else {"module": self.program.stem, "source": self.program.read_text()}
@@ -160,15 +165,16 @@ def _version(path: Path, checks: list, training: TrainingSpec | None) -> str:
     return digest.hexdigest()[:12]
 
 
-def _module_level_names(source: str) -> set[str]:
-    """Names a module binds at module level (def, class, assignment, import), also inside
-    top-level if/try/with/for blocks."""
-    names: set[str] = set()
-    pending = list(ast.parse(source).body)
+def _defined_names(source: str) -> set[str]:
+    """The names of every def and class at any depth (a method is code too), and the names
+    bound at module level by assignment or import, also inside top-level if/try/with/for
+    blocks. Not attributes or parameters: `self.alphas_cumprod = ...` ships no code."""
+    tree = ast.parse(source)
+    names = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    pending = list(tree.body)
     while pending:
         node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
@@ -187,7 +193,7 @@ def _shipped_file(slug: str, what: str, path: Path, inside: Path, functions: tup
     resolved = path.resolve()
     if not resolved.is_relative_to(inside.resolve()) or resolved.suffix != ".py" or not resolved.is_file():
         raise SpecError(f"{slug}: training {what} {path} must be an existing .py file inside {inside}")
-    clash = _module_level_names(resolved.read_text()) & set(functions)
+    clash = _defined_names(resolved.read_text()) & set(functions)
     if clash:
         raise SpecError(f"{slug}: training {what} {path} defines {sorted(clash)}, which the student writes; "
                         "the sandbox must never receive them")

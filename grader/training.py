@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import time
 
 from .harness import protocol
@@ -20,7 +21,7 @@ from .sample_grid import sample_grid_png
 from .sandbox import Sandbox, SandboxUnavailable
 from .spec import Exercise, Limits, TrainingProfile, TrainingSpec
 from .training_data import CONTAINER_DIR, TrainingData, prepare_training_split
-from .training_outputs import TrainingOutcome, read_checkpoint, read_samples, read_training
+from .training_outputs import TrainingOutcome, finite, read_checkpoint, read_samples, read_training
 
 START_SLACK_S = 30.0  # on top of a phase's budget: container start, torch import, probes, sending results
 OUTPUT_SLACK_MB = 4
@@ -32,20 +33,21 @@ def sample_seed(seed: int) -> int:
 
 
 def train_limits(limits: Limits, training: TrainingSpec, profile: TrainingProfile) -> Limits:
+    """The exercise's limits; the wall clock from the profile; room for the probes' outputs and the checkpoint."""
     return dataclasses.replace(limits, wall_time_s=profile.train_time_s + START_SLACK_S,
-                               output_mb=max(limits.output_mb, int(training.checkpoint_mb) + OUTPUT_SLACK_MB),
+                               output_mb=limits.output_mb + math.ceil(training.checkpoint_mb) + OUTPUT_SLACK_MB,
                                gpu=profile.device == "cuda")
 
 
 def sample_limits(limits: Limits, profile: TrainingProfile, samples_bytes: int) -> Limits:
     return dataclasses.replace(limits, wall_time_s=profile.sample_time_s + START_SLACK_S,
-                               output_mb=max(limits.output_mb, samples_bytes // 2**20 + OUTPUT_SLACK_MB),
+                               output_mb=limits.output_mb + math.ceil(samples_bytes / 2**20) + OUTPUT_SLACK_MB,
                                gpu=profile.device == "cuda")
 
 
 def _budget(training: TrainingSpec, profile: TrainingProfile, seed: int) -> dict:
     return {"steps": profile.steps, "batch_size": profile.batch_size, "seed": seed, "device": profile.device,
-            "options": training.sampler, "train_time_s": profile.train_time_s,
+            "options": training.options(profile), "train_time_s": profile.train_time_s,
             "sample_time_s": profile.sample_time_s}
 
 
@@ -53,7 +55,7 @@ def _program_fields(training: TrainingSpec) -> dict:
     return {"program": training.program_source(), "support": training.support_sources()}
 
 
-def _failure(status: str, message: str, frame: dict | None, phase: str) -> tuple[str, str]:
+def _failure(status: str, message: str, frame: tuple[dict, bytes] | None, phase: str) -> tuple[str, str]:
     """The status and message of a training or sampling run; a graded run whose frame
     carries the student's exception becomes an error."""
     if status != "graded":
@@ -104,6 +106,9 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     if frame is not None:
         read_training(frame[0], outcome)
     status, message = _failure(status, message, frame, "training")
+    if status == "timeout" and extra["phase"] == "train":
+        message += (f" Training has a budget of {chosen.train_time_s:g} s: end the loop when "
+                    "`budget.should_stop(step)` returns True.")
     checkpoint = None
     if status == "graded":
         checkpoint, problem = read_checkpoint(extra["frames"].get("checkpoint", ({}, b""))[1], cap)
@@ -157,9 +162,11 @@ def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: Tr
         raise SandboxUnavailable(f"the sampling sandbox failed to start: {message}")
     timings.update({f"sample_{k}": v for k, v in {**raw.timings, **extra["timings"]}.items()})
     frame = extra["frames"].get("sampling")
-    if frame is not None and isinstance(frame[0].get("seconds"), (int, float)):
-        outcome.sample_seconds = float(frame[0]["seconds"])
+    if frame is not None:
+        outcome.sample_seconds = finite(frame[0].get("seconds"))
     status, message = _failure(status, message, frame, "sampling")
+    if status == "timeout" and extra["phase"] == "sample":
+        message += f" Sampling has a budget of {profile.sample_time_s:g} s (see `budget.time_left()`)."
     outcome.sample_failure = message if status != "graded" else ""
     if status == "graded":
         payload, blob = extra["frames"].get("samples", ({}, b""))

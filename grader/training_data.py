@@ -43,6 +43,7 @@ def prepare_training_split(dataset: str) -> TrainingData:
     if not path.is_file():
         images, _ = load_dataset(dataset, "train")  # uint8 (N, H, W)
         folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)  # whatever the worker's umask: the sandbox user must list it
         partial = folder.parent / f".{dataset}.{os.getpid()}.tmp"  # outside the mounted folder
         save_file({"images": torch.from_numpy(images)}, str(partial))
         os.chmod(partial, 0o644)  # the sandbox user must read it

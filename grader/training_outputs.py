@@ -32,10 +32,9 @@ class TrainingOutcome:
     profile: TrainingProfile
     train_failure: str = ""  # why training did not complete (student-facing), "" if it did
     sample_failure: str = ""  # why sampling did not complete
-    log: dict[str, list[float | None]] = field(default_factory=dict)  # "step" and each name; None: not logged
+    log: dict[str, list] = field(default_factory=dict)  # "step" (ints) and each name (floats, None: not logged)
     logged_rows: int = 0
     steps_done: int = 0
-    device: str = ""
     train_seconds: float | None = None
     sample_seconds: float | None = None
     checkpoint_bytes: int | None = None  # None: no checkpoint came back
@@ -54,7 +53,7 @@ class TrainingOutcome:
 
     def block(self) -> dict:
         """The result's `training` block (non-finite values as null: the result is strict JSON)."""
-        block = {"profile": self.profile.name, "device": self.device or self.profile.device,
+        block = {"profile": self.profile.name, "device": self.profile.device,
                  "steps": self.profile.steps, "steps_done": self.steps_done, "batch_size": self.profile.batch_size,
                  "train_seconds": self.train_seconds, "sample_seconds": self.sample_seconds,
                  "n_samples": self.profile.n_samples, "checkpoint_bytes": self.checkpoint_bytes,
@@ -67,23 +66,33 @@ class TrainingOutcome:
 
 
 def _number(value) -> float | None:
+    """A JSON number (NaN and infinities included: a diverged loss is information), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
 
 
+def finite(value) -> float | None:
+    number = _number(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _count(value) -> int:
+    number = finite(value)
+    return int(number) if number is not None and 0 <= number < 2**53 else 0
+
+
 def read_training(payload: dict, outcome: TrainingOutcome) -> None:
-    """The "training" frame: loss log (at most MAX_ROWS rows, MAX_KEYS names), steps, seconds, device."""
+    """The "training" frame: loss log (at most MAX_ROWS rows, MAX_KEYS names), steps done, seconds."""
     rows = payload.get("rows") if isinstance(payload.get("rows"), list) else []
-    rows = [r for r in rows[:MAX_ROWS] if isinstance(r, dict) and _number(r.get("step")) is not None]
+    rows = [r for r in rows[:MAX_ROWS] if isinstance(r, dict) and finite(r.get("step")) is not None]
     keys = list(dict.fromkeys(k for r in rows for k in r if isinstance(k, str) and k != "step"))[:MAX_KEYS]
-    outcome.log = {"step": [float(r["step"]) for r in rows]} if rows else {}
+    outcome.log = {"step": [_count(r["step"]) for r in rows]} if rows else {}
     for key in keys:
         outcome.log[key[:40]] = [_number(r.get(key)) for r in rows]
-    outcome.logged_rows = int(_number(payload.get("logged")) or 0)
-    outcome.steps_done = int(_number(payload.get("steps")) or 0)
-    outcome.train_seconds = _number(payload.get("seconds"))
-    outcome.device = str(payload.get("device", ""))[:20]
+    outcome.logged_rows = _count(payload.get("logged"))
+    outcome.steps_done = _count(payload.get("steps"))
+    outcome.train_seconds = finite(payload.get("seconds"))
 
 
 def read_checkpoint(blob: bytes, cap: int) -> tuple[bytes | None, str]:

@@ -2,8 +2,9 @@
 
 No per-call alarm here: the wall clock enforced from outside bounds train() and
 sample(), and a "phase" frame before each tells the judge which one ran out.
-Frames: "training" (log rows, steps, seconds, device, or the error), "checkpoint"
-(the state dict as one safetensors blob), "samples" (what sample() returned).
+Frames of a train job: "checkpoint" (the state dict as one safetensors blob), then
+"training" (log rows, steps, seconds, or the error); of a sample job: "samples"
+(what sample() returned), then "sampling" (seconds, or the error).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .values import Encoder
 
 MAX_LOG_ROWS = 100_000  # kept in the sandbox; more are counted and dropped
 SENT_LOG_ROWS = 1000  # sent back, evenly spaced
-MAX_LOG_KEYS = 16
+MAX_LOG_KEYS = 16  # per row; the judge keeps the first 16 names it sees
 PATH_MAP_ENV = "DGM_PATH_MAP"  # {container path: host path}, set only by the trusted subprocess runner
 
 
@@ -48,15 +49,14 @@ class Budget:
 
     def log(self, step: int, **values: float) -> None:
         """One row of the loss curve, e.g. `budget.log(step, loss=loss.item())`."""
+        if len(values) > MAX_LOG_KEYS:
+            raise ValueError(f"budget.log accepts at most {MAX_LOG_KEYS} values per row")
         row = {"step": int(step)}
         for key, value in values.items():
             try:
                 row[str(key)[:40]] = float(value)
             except (TypeError, ValueError, RuntimeError):
                 raise TypeError(f"budget.log({key}=...) needs a number, got {type(value).__name__}") from None
-        known = {k for r in self.rows[:1] for k in r} | set(row)
-        if len(known) > MAX_LOG_KEYS + 1:
-            raise ValueError(f"budget.log accepts at most {MAX_LOG_KEYS} different names")
         self.logged += 1
         self.steps_done = max(self.steps_done, row["step"] + 1)
         if len(self.rows) < MAX_LOG_ROWS:
@@ -71,8 +71,7 @@ class Budget:
         n = len(self.rows)
         keep = sorted({round(k * (n - 1) / (SENT_LOG_ROWS - 1)) for k in range(SENT_LOG_ROWS)}) \
             if n > SENT_LOG_ROWS else range(n)
-        return {"rows": [self.rows[i] for i in keep], "logged": self.logged, "steps": self.steps_done,
-                "device": self.device}
+        return {"rows": [self.rows[i] for i in keep], "logged": self.logged, "steps": self.steps_done}
 
 
 def install_support(files: dict[str, str], scratch: str) -> None:

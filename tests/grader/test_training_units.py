@@ -56,6 +56,8 @@ def test_the_training_table_is_parsed(monkeypatch):
     assert training.program_source()["module"] == "scaffold"
     assert "def to_uint8" in training.support_sources()["tests/grader/fixtures/toy_support/pixels.py"]
     assert training.profile("tiny").n_samples == 100 and training.profile("tiny").device == "cpu"
+    assert training.options(training.profile("tiny")) == {"temperature": 0.9, "lr": 0.05}  # the profile's win
+    assert training.options(training.profile("gpu")) == {"temperature": 1.0}
     monkeypatch.setenv("DGM_TRAINING_PROFILE", "gpu")
     assert training.profile().name == "gpu" and training.profile().device == "cuda"
     monkeypatch.delenv("DGM_TRAINING_PROFILE")
@@ -98,11 +100,18 @@ def test_a_program_that_defines_a_student_function_or_lies_outside_the_exercise_
 
 @pytest.mark.parametrize("binding", ["reparameterize = None", "class reparameterize: pass",
                                      "try:\n    import os as reparameterize\nexcept ImportError:\n    pass",
-                                     "for reparameterize in []: pass", "a, (b, reparameterize) = 1, (2, 3)"])
-def test_every_kind_of_module_level_binding_counts(exercise_copy, binding):
+                                     "for reparameterize in []: pass", "a, (b, reparameterize) = 1, (2, 3)",
+                                     "class Model:\n    def reparameterize(self, mu, logvar): pass"])
+def test_module_level_bindings_and_defs_at_any_depth_count(exercise_copy, binding):
     (exercise_copy / "scaffold.py").write_text(binding + "\n")
     with pytest.raises(SpecError, match="reparameterize"):
         load_exercise("toy", root=exercise_copy.parent)
+
+
+def test_attributes_and_parameters_of_the_same_name_ship_no_code(exercise_copy):
+    (exercise_copy / "scaffold.py").write_text(
+        "class Model:\n    def __init__(self, reparameterize):\n        self.reparameterize = reparameterize\n")
+    assert load_exercise("toy", root=exercise_copy.parent).training.program.name == "scaffold.py"
 
 
 def test_the_version_covers_the_program(exercise_copy):
@@ -149,7 +158,7 @@ def test_the_log_is_downsampled_evenly_and_takes_numbers_only():
     assert report["rows"][0] == {"step": 0, "loss": 1.0, "lr": 0.1}
     with pytest.raises(TypeError, match="needs a number"):
         b.log(1, loss=torch.ones(3))
-    with pytest.raises(ValueError, match="at most 16"):
+    with pytest.raises(ValueError, match="at most 16 values per row"):
         b.log(1, **{f"k{i}": 0.0 for i in range(17)})
 
 
@@ -222,15 +231,16 @@ def test_the_log_frame_is_capped_and_coerced():
     outcome = TrainingOutcome(profile())
     rows = [{"step": i, "loss": 1.0 / (i + 1), **({"extra": "text"} if i == 3 else {})} for i in range(1500)]
     rows += ["junk", {"no_step": 1}]
-    read_training({"rows": ["junk", {"step": "x"}, *rows], "logged": 1500, "steps": "many", "seconds": 2,
-                   "device": "cpu" * 50}, outcome)
-    assert len(outcome.log["step"]) == 998 and outcome.log["loss"][0] == 1.0  # of the first 1000 rows, 2 are junk
-    assert outcome.log["extra"][3] is None and outcome.steps_done == 0 and len(outcome.device) == 20
+    read_training({"rows": ["junk", {"step": "x"}, {"step": math.inf}, *rows], "logged": 1500, "steps": "many",
+                   "seconds": math.nan}, outcome)
+    assert len(outcome.log["step"]) == 997 and outcome.log["loss"][0] == 1.0  # of the first 1000 rows, 3 are junk
+    assert outcome.log["step"][:2] == [0, 1] and outcome.log["extra"][3] is None
+    assert outcome.steps_done == 0 and outcome.train_seconds is None and outcome.logged_rows == 1500
     outcome.log["loss"][5] = math.nan
     assert outcome.block()["loss"]["loss"][5] is None  # strict JSON
     many = TrainingOutcome(profile())
-    read_training({"rows": [{"step": 0, **{f"k{i}": 1.0 for i in range(40)}}]}, many)
-    assert len(many.log) == 1 + 16
+    read_training({"rows": [{"step": 0, **{f"k{i}": 1.0 for i in range(40)}}], "steps": math.inf, "logged": -1}, many)
+    assert len(many.log) == 1 + 16 and many.steps_done == 0 and many.logged_rows == 0
 
 
 def test_the_checkpoint_is_capped_and_parsed_not_unpickled():
