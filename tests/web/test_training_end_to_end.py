@@ -1,0 +1,98 @@
+"""A training exercise end to end, on the CPU at the tiny profile: two students submit
+`ddpm-train` through the API, a real Celery worker (queues cpu and gpu, as the demo runs
+it) trains each submission in the Docker sandbox, samples in a second one and scores the
+samples; the reference baseline is computed by the same worker through the same
+pipeline. The correct submission must rank above the buggy one, and the board must show
+both students and the baseline."""
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import pytest
+from django.test import Client
+
+from accounts.services import api_token_create, user_create
+from catalog.models import Exercise
+from catalog.services import course_exercise_create, exercise_sync
+from courses.models import Enrollment
+from courses.services import course_create, enrollment_create
+from leaderboard.models import Baseline
+from leaderboard.services import baseline_request
+from submissions.models import Submission
+
+from .conftest import REPO_ROOT
+
+EXERCISE = REPO_ROOT / "exercises" / "ddpm-train"
+BUGGY = "q_no_sqrt_alpha_bar.py"  # x_t = alpha_bar * x0 + ...: trains as usual, samples clearly worse
+PROFILE = "tiny"
+DEADLINE_S = 20 * 60  # two trainings and the baseline, one after the other, on a shared 2-core machine
+
+
+def _submit(client: Client, token: str, course: str, path) -> int:
+    response = client.post("/api/submissions/", {"course": course, "exercise": "ddpm-train",
+                                                 "file": path.open("rb")},
+                           HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def _wait_until_done(submission_ids: list[int], baseline: Baseline, worker) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        assert worker.poll() is None, f"the worker died; log: {worker.log_path}"
+        states = set(Submission.objects.filter(pk__in=submission_ids).values_list("status", flat=True))
+        baseline.refresh_from_db()
+        finished = not states & set(Submission.PENDING)
+        if finished and baseline.status in (Baseline.Status.DONE, Baseline.Status.FAILED):
+            return
+        time.sleep(2)
+    raise AssertionError(f"not done within {DEADLINE_S} s: submissions {states}, baseline {baseline.status}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_correct_ddpm_train_ranks_above_a_buggy_one_beside_the_baseline(start_worker, settings):
+    settings.TRAINING_PROFILE = PROFILE  # the board compares the profile the worker trains at
+    exercise_sync(slug="ddpm-train")
+    exercise = Exercise.objects.get(slug="ddpm-train")
+    instructor = user_create(username="teacher", password="correct horse battery")
+    course = course_create(slug="dgm", title="DGM", instructor=instructor)
+    students = {}
+    for name in ("alice", "bob"):
+        students[name] = user_create(username=name, password="correct horse battery")
+        enrollment_create(user=students[name], course=course, role=Enrollment.Role.STUDENT)
+    course_exercise_create(course=course, exercise=exercise, points=10)
+    tokens = {name: api_token_create(user=user)[1] for name, user in students.items()}
+
+    worker = start_worker(queues="cpu,gpu", DGM_TRAINING_PROFILE=PROFILE)
+    baseline = baseline_request(exercise_version=exercise.current_version, profile=PROFILE)
+    assert baseline is not None
+    client = Client()
+    correct = _submit(client, tokens["alice"], course.slug, EXERCISE / "solution.py")
+    buggy = _submit(client, tokens["bob"], course.slug, EXERCISE / "wrong" / BUGGY)
+    _wait_until_done([correct, buggy], baseline, worker)
+
+    results = {pk: Submission.objects.get(pk=pk).result for pk in (correct, buggy)}
+    for pk, result in results.items():
+        assert result["status"] == "graded", (pk, result["output"])
+        assert result["training"]["profile"] == PROFILE and result["training"]["steps_done"] > 0
+        assert math.isfinite(result["training"]["fid"]), result["training"]
+        assert result["provenance"]["exercise_version"] == exercise.current_version.version
+        assert result["provenance"]["image"] and result["provenance"]["sample_seed"] is not None
+    assert results[correct]["score"] == results[correct]["max_score"]
+    assert results[buggy]["score"] < results[buggy]["max_score"]  # its component checks catch the bug
+    assert results[correct]["training"]["fid"] < results[buggy]["training"]["fid"]
+    assert baseline.status == Baseline.Status.DONE, baseline.error
+    assert math.isfinite(baseline.fid)
+
+    # The board as the instructor sees it: both students, the correct one first, and the baseline row.
+    client.force_login(instructor)
+    board = client.get(f"/api/courses/{course.slug}/exercises/ddpm-train/leaderboard/").json()
+    students_rows = [row for row in board["rows"] if not row.get("baseline")]
+    assert [row["username"] for row in students_rows] == ["alice", "bob"]
+    assert [row["rank"] for row in students_rows] == [1, 2]
+    assert [row for row in board["rows"] if row.get("baseline")], board["rows"]
+    page = client.get(f"/courses/{course.slug}/ddpm-train/leaderboard/").content.decode()
+    table = page[page.index('id="leaderboard"'):page.index("</table>", page.index('id="leaderboard"'))]
+    assert re.search(r"alice.*bob", table, re.S) and 'class="baseline"' in table
