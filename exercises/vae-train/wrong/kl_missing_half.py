@@ -1,0 +1,17 @@
+import torch
+import torch.nn.functional as F
+
+
+def gaussian_kl(mu, logvar):
+    return torch.sum(mu.pow(2) + logvar.exp() - 1 - logvar, dim=-1)
+
+
+def negative_elbo(x, recon_logits, mu, logvar):
+    bce = F.binary_cross_entropy_with_logits(recon_logits, x, reduction="none").flatten(1).sum(1)
+    return (bce + gaussian_kl(mu, logvar)).mean()
+
+
+def reparameterize(mu, logvar):
+    std = torch.exp(0.5 * logvar)
+    eps = torch.randn_like(std)
+    return mu + std * eps
