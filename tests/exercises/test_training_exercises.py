@@ -87,7 +87,7 @@ def test_solution_trains_samples_and_gets_full_marks(slug, clean_docker):
 @pytest.mark.parametrize(("slug", "case"), WORSE_SAMPLES)
 def test_a_bug_that_trains_as_usual_scores_a_clearly_worse_fid(slug, case, clean_docker):
     """The component checks name the bug, training passes, and the samples show it:
-    measured at the tiny profile over 4 seeds, ddpm-train ~1000 vs ~700, gan-train ~2600 vs ~580."""
+    measured at the tiny profile: ddpm-train 960-1100 vs 550-840 (7 seeds), gan-train 2600-4300 vs 500-700 (3)."""
     good, bad = graded(slug, "solution", clean_docker), graded(slug, case, clean_docker)
     assert bad.status == "graded" and failed(bad) == labels(slug, case), bad.render_text()
     assert not {"trains", "samples_valid", "not_memorised"} & failed(bad)
