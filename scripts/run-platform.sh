@@ -41,7 +41,8 @@ stop() {  # pid, name: SIGTERM, then SIGKILL after 30 s
         kill -KILL "$1" 2>/dev/null || true
     fi
 }
-trap 'stop "$WEB" "web server"; stop "$WORKER" "Celery worker"' EXIT
+# A worker killed mid-training leaves its sandbox running: remove the containers of dead workers.
+trap 'stop "$WEB" "web server"; stop "$WORKER" "Celery worker"; $PY -m grader reap' EXIT
 trap 'exit 130' INT TERM
 echo "Celery worker started (pid $WORKER; queues cpu,gpu; training profile $DGM_TRAINING_PROFILE), log: var/log/celery-worker.log"
 echo "Open http://127.0.0.1:$PORT/ and log in as one of the demo users above. Ctrl-C stops everything."
