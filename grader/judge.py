@@ -164,6 +164,14 @@ def infrastructure_error(exercise: Exercise, exc: Exception, started: float, pro
                   output=f"The grading infrastructure failed; this attempt does not count. ({exc})")
 
 
+def harness_did_not_start(exercise: Exercise, raw: SandboxRun, message: str, started: float,
+                          provenance: dict) -> Result:
+    """The sandbox ran but the harness died before any student code: not the student's fault."""
+    provenance["sandbox_stderr"] = raw.stderr[-2000:].decode("utf-8", "replace")
+    return Result(status="infrastructure_error", score=0.0, max_score=exercise.max_score, output=message,
+                  execution_time=time.monotonic() - started, provenance=provenance, timings=raw.timings)
+
+
 def _failed_everywhere(exercise: Exercise, status: str, message: str, started: float, provenance: dict) -> Result:
     tests = [TestResult(c.name, c.check.title if c.check else DELEGATION_TITLE,
                         0.0, c.points, "failed", message, c.visibility) for c in exercise.checks]
@@ -196,9 +204,7 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
     run, status, message, extra = read_run(raw, planner, nonce, exercise.limits)
     provenance.update({"image": raw.image, "device": raw.device, "sandbox_versions": extra["versions"]})
     if status == "infrastructure_error":
-        provenance["sandbox_stderr"] = raw.stderr[-2000:].decode("utf-8", "replace")
-        return Result(status=status, score=0.0, max_score=exercise.max_score, output=message,
-                      execution_time=time.monotonic() - started, provenance=provenance, timings=raw.timings)
+        return harness_did_not_start(exercise, raw, message, started, provenance)
     judging = time.monotonic()
     tests = [judge_check(spec, run, planned.get(spec.name), source, exercise) for spec in exercise.checks]
     judge_s = time.monotonic() - judging

@@ -13,7 +13,15 @@ import math
 import time
 
 from .harness import protocol
-from .judge import base_spec, infrastructure_error, judge_check, plan_job, printed_output, read_run
+from .judge import (
+    base_spec,
+    harness_did_not_start,
+    infrastructure_error,
+    judge_check,
+    plan_job,
+    printed_output,
+    read_run,
+)
 from .metrics.leaderboard import ALLOWED_SHARE, memorisation_threshold, score_generated
 from .probes import Planner
 from .result import Result
@@ -97,9 +105,7 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     run, status, message, extra = read_run(raw, planner, nonce, limits)
     provenance.update(image=raw.image, sandbox_versions=extra["versions"])
     if status == "infrastructure_error":
-        provenance["sandbox_stderr"] = raw.stderr[-2000:].decode("utf-8", "replace")
-        return Result(status=status, score=0.0, max_score=exercise.max_score, output=message,
-                      execution_time=time.monotonic() - started, provenance=provenance)
+        return harness_did_not_start(exercise, raw, message, started, provenance)
     timings.update({f"train_{k}": v for k, v in {**raw.timings, **extra["timings"]}.items()})
     output = printed_output(extra["student_output"], " while training")
     frame = extra["frames"].get("training")

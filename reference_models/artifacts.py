@@ -34,16 +34,23 @@ def load_model(path: Path) -> tuple[str, nn.Module, dict]:
     return meta["family"], model.eval(), json.loads(meta["extra"])
 
 
-def save_grid(images: Tensor, path: Path, nrow: int | None = None, pad: int = 2) -> None:
-    """uint8 (N, 1, H, W) -> one grayscale PNG, `nrow` images per row."""
-    x = images.cpu().numpy()[:, 0]  # (N, H, W)
-    N, H, W = x.shape
+def tile(images: np.ndarray, nrow: int | None = None, pad: int = 2) -> np.ndarray:
+    """uint8 (N, H, W) -> one uint8 image with `nrow` images per row (default: a square), `pad` px apart."""
+    N, H, W = images.shape
     nrow = nrow or math.ceil(math.sqrt(N))
     ncol = math.ceil(N / nrow)
     grid = np.zeros((ncol * (H + pad) + pad, nrow * (W + pad) + pad), dtype=np.uint8)
     for k in range(N):
         r, c = divmod(k, nrow)
-        grid[pad + r * (H + pad) : pad + r * (H + pad) + H, pad + c * (W + pad) : pad + c * (W + pad) + W] = x[k]
+        grid[pad + r * (H + pad) : pad + r * (H + pad) + H, pad + c * (W + pad) : pad + c * (W + pad) + W] = images[k]
+    return grid
+
+
+def save_grid(images: Tensor, path: Path, nrow: int | None = None, pad: int = 2) -> None:
+    """uint8 (N, 1, H, W) -> one grayscale PNG, `nrow` images per row."""
+    x = images.cpu().numpy()[:, 0]  # (N, H, W)
+    grid = tile(x, nrow, pad)
+    H, W = x.shape[1:]
     scale = max(1, 256 // max(H, W) // 2)  # make 8x8 images visible
     Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST).save(path)
 
