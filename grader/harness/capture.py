@@ -5,11 +5,8 @@ fails or fills scratch space, however much a submission prints.
 """
 from __future__ import annotations
 
-import fcntl
 import os
-import termios
 import threading
-import time
 
 
 class OutputCapture:
@@ -22,7 +19,8 @@ class OutputCapture:
         os.dup2(write_fd, 2)
         os.close(write_fd)
         self._read_fd = read_fd
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
 
     def _drain(self) -> None:
         while True:
@@ -34,15 +32,18 @@ class OutputCapture:
             if room > 0:
                 self.head += chunk[:room]
 
-    def settle(self, timeout: float = 1.0) -> None:
-        """Wait (briefly) until the reader has taken everything already written."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pending = fcntl.ioctl(self._read_fd, termios.FIONREAD, b"\0\0\0\0")
-            if int.from_bytes(pending, "little") == 0:
-                return
-            time.sleep(0.01)
+    def report(self, timeout: float = 1.0) -> dict:
+        """Everything printed so far; later prints go nowhere.
 
-    def report(self) -> dict:
-        self.settle()
+        Points fds 1 and 2 at /dev/null, which closes the pipe's last write ends
+        in this process, and waits for the reader to reach end of file: waiting
+        for an empty pipe is not enough, the reader may hold a chunk it has not
+        stored yet. A process the student forked may keep a write end open, so
+        the wait is bounded.
+        """
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        self._reader.join(timeout)
         return {"text": bytes(self.head).decode("utf-8", "replace"), "bytes": self.total}
