@@ -78,6 +78,7 @@ class Baseline(models.Model):
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, default="")  # host:pid of the claiming worker process
     computed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from catalog.models import CourseExercise, Exercise, ExerciseVersion
 from catalog.selectors import version_stale_after_s
+from grader.sandbox.docker_sandbox import worker_identity, worker_is_gone
 from submissions.models import Submission
 
 from .models import Baseline, LeaderboardEntry
@@ -196,7 +198,7 @@ def baseline_compute(*, baseline_id: int, sandbox_factory) -> str:
     from grader.spec import load_exercise
 
     claimed = Baseline.objects.filter(pk=baseline_id, status=Baseline.Status.QUEUED).update(
-        status=Baseline.Status.RUNNING, claimed_at=timezone.now())
+        status=Baseline.Status.RUNNING, claimed_at=timezone.now(), worker=worker_identity()[:200])
     if not claimed:
         return "not-claimed"
     baseline = Baseline.objects.select_related("exercise_version__exercise").get(pk=baseline_id)
@@ -216,3 +218,20 @@ def baseline_compute(*, baseline_id: int, sandbox_factory) -> str:
         Baseline.objects.filter(pk=baseline_id).update(status=Baseline.Status.FAILED, error=message[:2000])
         return "failed"
     return "done"
+
+
+def baseline_requeue_dead_workers() -> list[int]:
+    """Running baselines claimed by worker processes of this host that no longer exist (SIGKILL, OOM kill)
+    go back to the queue at once, without waiting for the stale period. Called when a worker starts."""
+    requeued = []
+    running = Baseline.objects.filter(status=Baseline.Status.RUNNING, worker__startswith=f"{socket.gethostname()}:")
+    for baseline in running.select_related("exercise_version"):
+        if not worker_is_gone(baseline.worker):
+            continue
+        with transaction.atomic():
+            if Baseline.objects.filter(pk=baseline.pk, status=Baseline.Status.RUNNING,
+                                       claimed_at=baseline.claimed_at).update(
+                    status=Baseline.Status.QUEUED, claimed_at=None):
+                requeued.append(baseline.pk)
+                transaction.on_commit(lambda b=baseline: baseline_enqueue(baseline=b))
+    return requeued

@@ -1,17 +1,21 @@
 """Reference baselines: requested once per (exercise version, profile), computed by a task on the
 exercise's queue through grader.baselines, stored as a board row; sync_exercises and
-compute_baselines queue the missing ones. Also which sandbox image a gpu-queue worker uses."""
+compute_baselines queue the missing ones; a worker that starts requeues those claimed by dead workers of
+its host. Also which sandbox image a gpu-queue worker uses."""
 import io
 import shutil
+import subprocess
 import sys
 import types
 from datetime import timedelta
 
 import pytest
+from celery.signals import worker_ready
 from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import ExerciseVersion
+from grader.sandbox.docker_sandbox import worker_identity
 from leaderboard import tasks as leaderboard_tasks
 from leaderboard.models import Baseline
 from leaderboard.services import baseline_compute, baseline_request, baseline_request_missing
@@ -82,7 +86,7 @@ def test_the_task_computes_and_stores_a_baseline_once(board_world, sent, fake_gr
     baseline.refresh_from_db()
     assert (baseline.status, baseline.fid, baseline.n_samples, baseline.label) == ("done", 61.5, 1000,
                                                                                    "Reference solution")
-    assert baseline.computed_at is not None
+    assert baseline.computed_at is not None and baseline.worker == worker_identity()
     assert baseline_compute(baseline_id=baseline.pk, sandbox_factory=lambda q: "box") == "not-claimed"
     assert len(calls) == 1
 
@@ -105,6 +109,30 @@ def test_a_failed_baseline_says_why_and_can_be_asked_for_again(board_world, sent
     out = io.StringIO()
     call_command("compute_baselines", "--slug", "toy-train", stdout=out)
     assert "queued    baseline toy-train (cpu" in out.getvalue() and "on queue gpu" in out.getvalue()
+
+
+def test_a_starting_worker_requeues_only_the_baselines_of_dead_workers_of_its_host(
+        board_world, sent, fake_grader, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    import grader.sandbox.docker_sandbox as docker_sandbox
+
+    def no_docker():
+        raise RuntimeError("no Docker in this test")
+
+    monkeypatch.setattr(docker_sandbox, "docker_client", no_docker)  # submissions' container reaping: not tested here
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    claims = {"cpu": worker_identity(exited.pid), "tiny": worker_identity(), "gpu": f"elsewhere.invalid:{exited.pid}"}
+    for profile, worker in claims.items():
+        Baseline.objects.create(exercise_version=board_world.train_version, profile=profile, status="running",
+                                claimed_at=timezone.now(), worker=worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        worker_ready.send(sender=None)
+    assert dict(Baseline.objects.values_list("profile", "status")) == {"cpu": "queued", "tiny": "running",
+                                                                      "gpu": "running"}
+    dead = Baseline.objects.get(profile="cpu")
+    assert dead.claimed_at is None and sent == [(dead.pk, "gpu")]
+    assert f"requeued baselines claimed by dead workers: [{dead.pk}]" in caplog.text
+    assert baseline_compute(baseline_id=dead.pk, sandbox_factory=lambda q: "box") == "done"  # claimable again
 
 
 def test_compute_baselines_command(board_world, sent):
