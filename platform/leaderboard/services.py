@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import math
-import socket
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,8 +17,9 @@ from django.utils import timezone
 
 from catalog.models import CourseExercise, Exercise, ExerciseVersion
 from catalog.selectors import version_stale_after_s
-from grader.sandbox.docker_sandbox import worker_identity, worker_is_gone
+from grader.sandbox.docker_sandbox import worker_identity
 from submissions.models import Submission
+from submissions.selectors import claimed_by_dead_workers
 
 from .models import Baseline, LeaderboardEntry
 
@@ -224,10 +224,8 @@ def baseline_requeue_dead_workers() -> list[int]:
     """Running baselines claimed by worker processes of this host that no longer exist (SIGKILL, OOM kill)
     go back to the queue at once, without waiting for the stale period. Called when a worker starts."""
     requeued = []
-    running = Baseline.objects.filter(status=Baseline.Status.RUNNING, worker__startswith=f"{socket.gethostname()}:")
-    for baseline in running.select_related("exercise_version"):
-        if not worker_is_gone(baseline.worker):
-            continue
+    running = Baseline.objects.filter(status=Baseline.Status.RUNNING).select_related("exercise_version")
+    for baseline in claimed_by_dead_workers(running):
         with transaction.atomic():
             if Baseline.objects.filter(pk=baseline.pk, status=Baseline.Status.RUNNING,
                                        claimed_at=baseline.claimed_at).update(

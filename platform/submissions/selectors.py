@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import socket
 from collections import Counter
 
 from django.http import Http404
@@ -13,11 +14,19 @@ from django.utils import timezone
 from catalog.models import CourseExercise
 from courses.models import Enrollment
 from courses.selectors import enrollment_role
+from grader.sandbox.docker_sandbox import worker_is_gone
 
 from .models import Submission
 
 HIDDEN_TITLE = "Hidden check"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def claimed_by_dead_workers(running, host: str | None = None) -> list:
+    """The rows of `running` (a queryset of a model with a `worker` field, "host:pid") claimed by
+    worker processes of this host that no longer exist (SIGKILL, OOM kill)."""
+    host = host or socket.gethostname()
+    return [row for row in running.filter(worker__startswith=f"{host}:") if worker_is_gone(row.worker)]
 
 
 def check_visibility(test: dict, overrides: dict | None) -> str:

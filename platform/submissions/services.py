@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,11 +24,11 @@ from catalog.selectors import version_stale_after_s
 from courses.models import Enrollment
 from courses.selectors import enrollment_role
 from grader.materialize import SubmissionError, materialize
-from grader.sandbox.docker_sandbox import worker_identity, worker_is_gone
+from grader.sandbox.docker_sandbox import worker_identity
 from leaderboard.services import leaderboard_entry_sync
 
 from .models import Submission
-from .selectors import check_visibility
+from .selectors import check_visibility, claimed_by_dead_workers
 
 log = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = (".py", ".ipynb")
@@ -299,12 +298,9 @@ def submission_regrade_all(*, course_exercise: CourseExercise, requested_by=None
 def submission_requeue_dead_workers(*, host: str | None = None) -> list[int]:
     """Running claims held by worker processes of this host that no longer exist (SIGKILL, OOM kill)
     go back to the queue at once, without waiting for DGM_STALE_AFTER_S. Called when a worker starts."""
-    host = host or socket.gethostname()
     requeued = []
-    running = Submission.objects.filter(status=Submission.Status.RUNNING, worker__startswith=f"{host}:")
-    for sub in running.select_related("exercise_version"):
-        if not worker_is_gone(sub.worker):
-            continue
+    running = Submission.objects.filter(status=Submission.Status.RUNNING).select_related("exercise_version")
+    for sub in claimed_by_dead_workers(running, host):
         with transaction.atomic():
             if Submission.objects.filter(pk=sub.pk, status=Submission.Status.RUNNING,
                                          claim_token=sub.claim_token).update(
