@@ -79,7 +79,7 @@ def _render_training(t: dict) -> list[str]:
     if "fid" in t:
         m = t.get("memorisation", {})
         lines += [f"{t['fid_label']}: {t['fid']:.2f}   KID: {t['kid']:.4f} ± {t['kid_std']:.4f}",
-                  f"Memorisation: {m.get('share', 0):.1%} of samples within {m.get('threshold', 0):.3g} of a "
-                  f"training image (allowed {m.get('allowed_share', 0):.0%})" + (" - FLAGGED" if m.get("flagged")
+                  f"Memorisation: {m.get('share', 0):.1%} of samples are near-copies of dataset images "
+                  f"(allowed {m.get('allowed_share', 0):.0%})" + (" - FLAGGED" if m.get("flagged")
                                                                                  else "")]
     return lines

@@ -22,7 +22,7 @@ from .judge import (
     printed_output,
     read_run,
 )
-from .metrics.leaderboard import ALLOWED_SHARE, memorisation_threshold, score_generated
+from .metrics.leaderboard import ALLOWED_SHARE, memorisation_thresholds, score_generated
 from .probes import Planner
 from .result import Result
 from .sample_grid import sample_grid_png
@@ -184,4 +184,4 @@ def _score(outcome: TrainingOutcome, dataset: str) -> None:
     n = len(outcome.samples)
     outcome.score = score_generated(outcome.samples, dataset=dataset, n_required=n, kid_subset_size=min(1000, n))
     outcome.memorisation = {"share": outcome.score.memorised_share, "flagged": outcome.score.flagged,
-                            "threshold": memorisation_threshold(dataset), "allowed_share": ALLOWED_SHARE}
+                            "thresholds": memorisation_thresholds(dataset).as_dict(), "allowed_share": ALLOWED_SHARE}

@@ -109,7 +109,7 @@ class SamplesValid(Check):
 
 class NotMemorised(Check):
     name = "not_memorised"
-    title = "The samples are new images, not copies of training images"
+    title = "The samples are new images, not copies of dataset images"
 
     def judge(self, run: Run, planned) -> str:
         outcome = _outcome(run)
@@ -118,10 +118,13 @@ class NotMemorised(Check):
                 _lower_first(outcome.stopped() or "none came back")
             raise CheckFailure(f"There are no samples to compare with the training images: {reason}.")
         m = outcome.memorisation
-        summary = (f"{m['share']:.1%} of your samples lie within {m['threshold']:.3g} (pixel L2 distance, "
-                   f"pixels in [0, 1]) of a training image; at most {m['allowed_share']:.0%} may.")
+        t = m["thresholds"]
+        summary = (f"{m['share']:.1%} of your samples are near-copies of training or test images (pixel L2 distance "
+                   f"below {t['pixel']:.3g} with pixels in [0, 1], or below {t['centred']:.3g} once centred, "
+                   f"mirrored and rescaled); at most {m['allowed_share']:.0%} may.")
         if m["flagged"]:
-            raise CheckFailure(f"Your samples look like copies of training images: {summary}",
-                               hint="A generative model must produce new images; returning (near) copies of the "
-                                    "training set does not count, and such results stay off the leaderboard.")
+            raise CheckFailure(f"Your samples look like copies of dataset images: {summary}",
+                               hint="A generative model must produce new images; returning (near) copies of "
+                                    "dataset images, shifted or mirrored or not, does not count, and such results "
+                                    "stay off the leaderboard.")
         return summary

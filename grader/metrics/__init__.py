@@ -5,7 +5,13 @@ Scores use the extractor's label, by default "FID (Fashion-MNIST features)".
 from grader.metrics.features import FeatureExtractor, fashion_extractor
 from grader.metrics.frechet import GaussianStats, frechet_distance, frechet_distance_stats
 from grader.metrics.kid import kernel_distance, mmd2_unbiased
-from grader.metrics.leaderboard import GeneratedScore, MemorisationResult, memorisation_check, score_generated
+from grader.metrics.leaderboard import (
+    GeneratedScore,
+    MemorisationResult,
+    MemorisationThresholds,
+    memorisation_check,
+    score_generated,
+)
 from grader.metrics.score import SampleScore, score_samples
 
 __all__ = [
@@ -13,6 +19,7 @@ __all__ = [
     "GaussianStats",
     "GeneratedScore",
     "MemorisationResult",
+    "MemorisationThresholds",
     "SampleScore",
     "fashion_extractor",
     "frechet_distance",

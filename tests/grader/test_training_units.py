@@ -325,8 +325,9 @@ def test_samples_valid_refuses_identical_samples():
 
 def test_not_memorised_follows_the_memorisation_share():
     score = GeneratedScore("FID (Fashion-MNIST features)", 1.0, 0.0, 0.0, 4, 0.5, True)
-    memorisation = {"share": 0.5, "flagged": True, "threshold": 1.5, "allowed_share": 0.05}
-    with pytest.raises(CheckFailure, match="copies of training images: 50.0% of your samples"):
+    memorisation = {"share": 0.5, "flagged": True, "allowed_share": 0.05,
+                    "thresholds": {"pixel": 1.43, "centred": 0.093}}
+    with pytest.raises(CheckFailure, match="copies of dataset images: 50.0% of your samples"):
         NotMemorised().judge(outcome_with(score=score, memorisation=memorisation), None)
     fine = {**memorisation, "share": 0.0, "flagged": False}
     assert "0.0%" in NotMemorised().judge(outcome_with(score=dataclasses.replace(score, flagged=False),
@@ -341,7 +342,8 @@ def test_a_result_round_trips_and_renders_its_training_block():
     training = {"profile": "tiny", "device": "cpu", "steps": 60, "steps_done": 42, "train_seconds": 3.0,
                 "sample_seconds": 1.0, "n_samples": 100, "fid": 123.4, "fid_label": "FID (Fashion-MNIST features)",
                 "kid": 0.1, "kid_std": 0.01,
-                "memorisation": {"share": 0.0, "flagged": False, "threshold": 1.57, "allowed_share": 0.05}}
+                "memorisation": {"share": 0.0, "flagged": False, "allowed_share": 0.05,
+                                 "thresholds": {"pixel": 1.43, "centred": 0.093}}}
     result = Result(status="graded", score=1, max_score=1, execution_time=1.0, training=training)
     assert Result.from_dict(json.loads(result.to_json())).training == training
     text = result.render_text()

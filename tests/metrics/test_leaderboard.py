@@ -1,22 +1,26 @@
 """Leaderboard scoring of generated samples: validation of the untrusted array, FID/KID,
-and the memorisation check (copies of training images flagged, new images not).
+and the memorisation check (copies of dataset images flagged, also shifted, mirrored or
+dimmed; new images not).
 
-Uses the default metrics cache (var/metrics/): the first run calibrates the threshold
-(about 12 s on 2 cores) and computes the test-split statistics; later runs read them."""
+Uses the default metrics cache (var/metrics/): the first run calibrates the thresholds
+(about 15 s on 2 cores) and computes the test-split statistics; later runs read them."""
 import dataclasses
 
 import numpy as np
 import pytest
+import torch
 
 from grader.metrics.degrade import gaussian_blur, gaussian_noise
 from grader.metrics.leaderboard import (
     CALIBRATION_N,
     GeneratedScore,
+    centred,
     memorisation_check,
-    memorisation_threshold,
+    memorisation_thresholds,
     nearest_distances,
     score_generated,
     threshold_key,
+    unit_pixels,
 )
 from reference_models.datasets import load_dataset
 
@@ -34,10 +38,19 @@ def copies(data):
     return train[np.random.default_rng(0).choice(len(train), 1000, replace=False)]
 
 
+def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Images moved by (dy, dx) pixels, zero-filled (what leaves the frame is lost)."""
+    out = np.zeros_like(images)
+    h, w = images.shape[1:]
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        images[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
 def test_nearest_distances_match_a_direct_computation(data):
     train, test = data
     queries, refs = test[:7], train[:300]
-    d, i = nearest_distances(queries, refs, batch_size=3)
+    d, i = nearest_distances(unit_pixels(queries), unit_pixels(refs), batch_size=3)
     q = queries.reshape(7, -1).astype(np.float64) / 255
     r = refs.reshape(300, -1).astype(np.float64) / 255
     full = np.sqrt(((q[:, None] - r[None]) ** 2).sum(-1))
@@ -45,16 +58,33 @@ def test_nearest_distances_match_a_direct_computation(data):
     np.testing.assert_allclose(d, full.min(1), atol=1e-3)
 
 
-def test_threshold_is_a_low_percentile_of_new_images_and_is_cached(data, tmp_path, monkeypatch):
-    t = memorisation_threshold("fashion-mnist", q=1.0, n=200, cache=tmp_path)
-    assert 0.5 < t < 3.0  # pixel L2 on [0, 1]; a typical test image is ~3.5 from its nearest neighbour
+def test_the_centred_form_is_the_same_for_a_shifted_mirrored_or_dimmed_copy(data):
+    train, _ = data
+    frame = np.ones((28, 28), bool)
+    frame[3:-3, 3:-3] = False
+    framed = train[:200].copy()
+    framed[:, frame] = 0  # room to move 3 pixels without cropping
+    original = centred(framed)
+    assert torch.allclose(original.norm(dim=1), torch.ones(200))
+    for dy, dx in [(0, 1), (-2, 3), (3, -3)]:
+        assert torch.allclose(centred(shifted(framed, dy, dx)), original, atol=1e-6)
+    assert torch.allclose(centred(framed[:, :, ::-1], mirror=True), original, atol=1e-6)
+    dimmed = (framed * 0.6).round().astype(np.uint8)  # rounding: close, not equal
+    assert (centred(dimmed) - original).norm(dim=1).max() < 0.02
+    assert (centred(framed[:, ::-1]) - original).norm(dim=1).median() > 0.2  # upside down is another image
+
+
+def test_thresholds_are_low_percentiles_of_new_images_and_are_cached(tmp_path, monkeypatch):
+    t = memorisation_thresholds("fashion-mnist", q=1.0, n=200, cache=tmp_path)
+    assert 0.5 < t.pixel < 3.0  # pixel L2 on [0, 1]; a typical test image is ~3.5 from its nearest neighbour
+    assert 0.02 < t.centred < 0.3  # unit vectors; a typical test image is ~0.26 from its nearest neighbour
     assert (tmp_path / f"{threshold_key('fashion-mnist', 1.0, 200)}.npz").is_file()
 
     def no_loading(*args, **kwargs):
-        raise AssertionError("a cached threshold must not reload the dataset")
+        raise AssertionError("cached thresholds must not reload the dataset")
 
     monkeypatch.setattr("grader.metrics.leaderboard.load_dataset", no_loading)
-    assert memorisation_threshold("fashion-mnist", q=1.0, n=200, cache=tmp_path) == t
+    assert memorisation_thresholds("fashion-mnist", q=1.0, n=200, cache=tmp_path) == t
 
 
 def test_training_images_are_flagged(data, copies):
@@ -63,6 +93,27 @@ def test_training_images_are_flagged(data, copies):
     assert exact.share == 1.0 and exact.flagged
     noisy = memorisation_check(gaussian_noise(copies, 8.0), train)  # std 8/255 per pixel
     assert noisy.share > 0.95 and noisy.flagged
+
+
+@pytest.mark.parametrize(("disguise", "least_share"), [
+    (lambda x: x[:, :, ::-1], 0.95),  # mirrored
+    (lambda x: shifted(x, 0, 1), 0.8),  # one pixel to the right (the part that leaves the frame is lost)
+    (lambda x: shifted(x, -1, -1), 0.5),
+    (lambda x: (x * 0.8).astype(np.uint8), 0.9),  # dimmed
+    (lambda x: np.clip(x * 1.2, 0, 255).astype(np.uint8), 0.9),  # brightened
+    (lambda x: (shifted(x[:, :, ::-1], 1, 0) * 0.85).astype(np.uint8), 0.5),  # all three
+])
+def test_disguised_training_images_are_flagged(data, copies, disguise, least_share):
+    train, _ = data
+    result = memorisation_check(disguise(copies), train)
+    assert result.flagged and result.share > least_share, result.share
+
+
+def test_copies_of_the_test_split_are_flagged(data):
+    """The test images define FID's reference statistics; a submission could carry them in its source."""
+    _, test = data
+    result = memorisation_check(test[-500:][:, :, ::-1])
+    assert result.flagged and result.share > 0.95
 
 
 def test_a_few_copies_among_new_images_are_flagged_only_past_the_allowed_share(data, copies):
@@ -78,7 +129,17 @@ def test_held_out_test_images_are_not_flagged(data):
     held_out = test[CALIBRATION_N:CALIBRATION_N + 2000]  # not used for the calibration
     result = memorisation_check(held_out, train)
     assert result.share < 0.03 and not result.flagged, result.share  # ~1% by construction
-    assert result.n == len(held_out) and result.distances.shape == result.nearest.shape == (len(held_out),)
+    assert result.n == len(held_out)
+    assert result.pixel_distances.shape == result.centred_distances.shape == result.memorised.shape == (2000,)
+    assert result.memorised.sum() == round(result.share * 2000)
+
+
+def test_training_images_are_new_to_the_test_split(data):
+    """The thresholds, calibrated against the 60,000 training images, serve for the 10,000
+    test images too: images that are new to the test split are seldom below them."""
+    train, test = data
+    result = memorisation_check(train[-2000:], test)
+    assert result.share < 0.03 and not result.flagged, result.share
 
 
 def test_blurry_samples_are_not_flagged(data, copies):
@@ -86,21 +147,20 @@ def test_blurry_samples_are_not_flagged(data, copies):
     train, test = data
     blurry_sets = gaussian_blur(test[-1000:], 1.0), gaussian_blur(copies[:500], 1.0), gaussian_blur(copies[500:], 2.0)
     for blurry in blurry_sets:
-        assert not memorisation_check(blurry, train).flagged
+        assert not memorisation_check(blurry).flagged
 
 
 def test_score_generated_reports_fid_kid_and_memorisation(data, copies):
     _, test = data
-    new = score_generated(test[-1000:], n_required=1000, kid_subsets=10)
-    assert isinstance(new, GeneratedScore) and new.label == "FID (Fashion-MNIST features)"
-    assert new.n == 1000 and 0 <= new.fid < 10 and abs(new.kid) < 0.05 and new.kid_std >= 0
-    assert not new.flagged and new.memorised_share < 0.05
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        new.fid = 0.0  # type: ignore[misc]
-    copied = score_generated(copies[:, None], n_required=1000, kid_subsets=10)  # (N, 1, 28, 28) is accepted
-    assert copied.flagged and copied.memorised_share == 1.0 and copied.fid < 20  # FID alone would not notice
     blurry = score_generated(gaussian_blur(test[-1000:], 1.0), n_required=1000, kid_subsets=10)
-    assert not blurry.flagged and blurry.fid > 10 * new.fid
+    assert isinstance(blurry, GeneratedScore) and blurry.label == "FID (Fashion-MNIST features)"
+    assert blurry.n == 1000 and blurry.fid > 100 and blurry.kid > 0 and blurry.kid_std >= 0
+    assert not blurry.flagged and blurry.memorised_share < 0.05
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        blurry.fid = 0.0  # type: ignore[misc]
+    for copied in (copies, test[-1000:]):  # FID alone would not notice either
+        score = score_generated(copied[:, None], n_required=1000, kid_subsets=10)  # (N, 1, 28, 28) is accepted
+        assert score.flagged and score.memorised_share == 1.0 and score.fid < 20
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,8 @@ def training_result(fid, *, kid=0.05, kid_std=0.01, profile="cpu", flagged=False
     training = {"profile": profile, "device": "cpu", "steps": 2000, "steps_done": 1800, "batch_size": 64,
                 "train_seconds": 412.5, "sample_seconds": 30.2, "n_samples": n, "checkpoint_bytes": 123456,
                 "fid": fid, "fid_label": FID_LABEL, "kid": kid, "kid_std": kid_std,
-                "memorisation": {"share": share, "flagged": flagged, "threshold": 1.566, "allowed_share": 0.05},
+                "memorisation": {"share": share, "flagged": flagged, "allowed_share": 0.05,
+                                 "thresholds": {"pixel": 1.43, "centred": 0.093}},
                 "loss": {"step": [0, 10, 20, 30], "loss": [1.2, 0.9, 0.7, 0.6]},
                 "sample_grid_png": base64.b64encode(tiny_png()).decode()}
     return {"status": status, "score": 4.0, "max_score": 4.0, "execution_time": 450.0, "output": "",

@@ -217,7 +217,7 @@ def test_the_submission_page_shows_the_training_results(client, board_world):
 
     flagged = graded(w, w.owner, 5.0, flagged=True, share=0.4)
     page = client.get(reverse("submission-detail", args=[flagged.pk])).content.decode()
-    assert "Flagged as memorising training images: 40.0%" in page
+    assert "Flagged as memorising dataset images: 40.0%" in page
     assert "Use this submission for the leaderboard" not in page
 
 
