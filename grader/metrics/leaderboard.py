@@ -115,8 +115,9 @@ def centred(images_uint8: np.ndarray, *, mirror: bool = False) -> torch.Tensor:
     mass = foreground.sum((1, 2)).clamp_min(1e-12)
     cy = (foreground.sum(2) * torch.arange(h)).sum(1) / mass
     cx = (foreground.sum(1) * torch.arange(w)).sum(1) / mass
-    dy = torch.round((h - 1) / 2 - cy).long()
-    dx = torch.round((w - 1) / 2 - cx).long()
+    # floor(v + 0.5), not round-half-to-even: a copy moved by k pixels gets exactly k less.
+    dy = torch.floor((h - 1) / 2 - cy + 0.5).long()
+    dx = torch.floor((w - 1) / 2 - cx + 0.5).long()
     flat = _shift(x, dy, dx).reshape(n, -1)
     return flat / flat.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
