@@ -213,11 +213,7 @@ def memorisation_check(
         reference_sets = [_split_references(dataset, "train"), _split_references(dataset, "test")]
     else:
         reference_sets = [ReferenceImages.of(reference_images_uint8)]
-    pixel = centred_ = None
-    for references in reference_sets:
-        p, c = distances_to(samples_uint8, references)
-        pixel = p if pixel is None else np.minimum(pixel, p)
-        centred_ = c if centred_ is None else np.minimum(centred_, c)
+    pixel, centred_ = np.min([distances_to(samples_uint8, references) for references in reference_sets], axis=0)
     memorised = (pixel < thresholds.pixel) | (centred_ < thresholds.centred)
     share = float(np.mean(memorised))
     return MemorisationResult(share, share > allowed_share, thresholds, allowed_share, len(memorised),
