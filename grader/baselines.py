@@ -3,6 +3,7 @@ block is the baseline the leaderboard shows beside the students' results."""
 from __future__ import annotations
 
 from .judge import grade
+from .progress import JobWatch
 from .sandbox import Sandbox
 from .spec import Exercise
 
@@ -13,11 +14,11 @@ class BaselineError(RuntimeError):
     """The reference solution did not train, sample and score cleanly."""
 
 
-def compute_baseline(exercise: Exercise, profile: str | None, sandbox: Sandbox) -> dict:
+def compute_baseline(exercise: Exercise, profile: str | None, sandbox: Sandbox, watch: JobWatch | None = None) -> dict:
     if exercise.training is None:
         raise BaselineError(f"{exercise.slug} is not a training exercise")
     path = exercise.solution_path
-    result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox, profile=profile)
+    result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox, profile=profile, watch=watch)
     if result.status != "graded" or "fid" not in result.training:
         raise BaselineError(f"{exercise.slug}: the reference solution did not produce a score "
                             f"({result.status}): {result.output[:2000]}")

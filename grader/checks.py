@@ -7,10 +7,10 @@ and visibility come from exercise.toml, never from here.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 
+from .checkbase import Check
 from .feedback import CheckFailure, show_tensor
 from .outputs import CallOutput, Run, TensorValue
 from .probes import Call, ObjectRef, Planner, TensorRef
@@ -20,20 +20,6 @@ __all__ = [
     "expect_close", "expect_scalar_tensor", "expect_tensor", "expect_unmutated", "normal_two_sided_bound",
     "show_tensor",
 ]
-
-
-class Check:
-    """Base class: set `name` (matches exercise.toml) and `title` (one line, what is tested)."""
-
-    name: str = ""
-    title: str = ""
-
-    def plan(self, p: Planner) -> Any:
-        return None
-
-    def judge(self, run: Run, planned: Any) -> str | None:
-        """Raise CheckFailure to fail; optionally return a short note for a pass."""
-        raise NotImplementedError
 
 
 def expect_tensor(value, *, what: str, shape: tuple | None = None, dtype: torch.dtype | None = None,

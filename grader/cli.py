@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 from pathlib import Path
 
 from .judge import DEFAULT_SEED, grade
-from .spec import GPU_PROFILE, PROFILE_ENV, SpecError, list_exercises, load_exercise
+from .spec import DEFAULT_PROFILE, GPU_PROFILE, SpecError, list_exercises, load_exercise
 
 
 def _sandbox(kind: str, profile: str | None = None):
@@ -23,7 +22,7 @@ def _sandbox(kind: str, profile: str | None = None):
     from .image import image_tag
     from .sandbox.docker_sandbox import DockerSandbox, docker_client
 
-    variant = "cuda" if (profile or os.environ.get(PROFILE_ENV)) == GPU_PROFILE else "cpu"
+    variant = "cuda" if profile == GPU_PROFILE else "cpu"
     try:
         return DockerSandbox(image_tag(variant), docker_client())
     except SandboxUnavailable as exc:
@@ -38,7 +37,7 @@ class _Unavailable:
     def __init__(self, reason: str):
         self.reason = reason
 
-    def run(self, job, limits, *, mounts=None):
+    def run(self, job, limits, **_):
         from .sandbox import SandboxUnavailable
 
         raise SandboxUnavailable(self.reason)
@@ -47,7 +46,8 @@ class _Unavailable:
 def cmd_list(args) -> int:
     for slug in list_exercises():
         ex = load_exercise(slug)
-        print(f"{slug:16} {ex.max_score:5g} pts  {len(ex.checks):2} checks  {ex.queue:4}  {ex.title}")
+        kind = "training" if ex.training else "function"
+        print(f"{slug:16} {ex.max_score:5g} pts  {len(ex.checks):2} checks  {kind:8}  {ex.title}")
         print(f"{'':16} writes: {', '.join(ex.functions)}")
     return 0
 
@@ -134,7 +134,7 @@ def cmd_reap(args) -> int:
     return 0
 
 
-PROFILE_HELP = f"training profile of a training exercise (default: ${PROFILE_ENV}, else cpu)"
+PROFILE_HELP = f"training profile of a training exercise (default: {DEFAULT_PROFILE})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,17 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="the submission: .py or .ipynb")
     p.add_argument("--json", action="store_true", help="print the result JSON")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--profile", help=PROFILE_HELP)
+    p.add_argument("--profile", default=DEFAULT_PROFILE, help=PROFILE_HELP)
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("validate", help="check an exercise's solution and known-wrong solutions")
     p.add_argument("exercise", help="a slug, or 'all'")
     p.add_argument("--runner", choices=("docker", "subprocess"), default="docker",
                    help="subprocess runs the instructor's own files without isolation (faster; trusted code only)")
-    p.add_argument("--profile", help=PROFILE_HELP)
+    p.add_argument("--profile", default=DEFAULT_PROFILE, help=PROFILE_HELP)
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("baseline", help="train, sample and score a training exercise's reference solution")
     p.add_argument("exercise")
-    p.add_argument("--profile", help=PROFILE_HELP)
+    p.add_argument("--profile", default=DEFAULT_PROFILE, help=PROFILE_HELP)
     p.add_argument("--json", action="store_true", help="print the baseline as JSON")
     p.set_defaults(func=cmd_baseline)
     p = sub.add_parser("notebook", help="generate starter.ipynb from starter.py")

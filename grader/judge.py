@@ -17,6 +17,7 @@ from .harness import protocol
 from .materialize import SubmissionError, materialize
 from .outputs import Run
 from .probes import Planner
+from .progress import JobWatch
 from .result import Result, TestResult
 from .sandbox import Sandbox, SandboxRun, SandboxUnavailable
 from .spec import DELEGATION_TITLE, CheckSpec, Exercise, Limits
@@ -180,9 +181,10 @@ def _failed_everywhere(exercise: Exercise, status: str, message: str, started: f
 
 
 def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, seed: int = DEFAULT_SEED,
-          profile: str | None = None) -> Result:
+          profile: str | None = None, watch: JobWatch | None = None) -> Result:
     """Grade one submission. A training exercise goes through grader.training under `profile`
-    (default: $DGM_TRAINING_PROFILE, else "cpu"); other exercises ignore it."""
+    (default "cpu"); other exercises ignore it. `watch` receives a training job's progress, and
+    setting its `cancelled` event stops the grading: the sandbox is removed and Cancelled raised."""
     started = time.monotonic()
     provenance = {"exercise": exercise.slug, "exercise_version": exercise.version, "seed": seed,
                   "sandbox": sandbox.name, "judge_torch": torch.__version__}
@@ -194,11 +196,11 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
         from .training import grade_training  # it builds on this module
 
         return grade_training(exercise, source, sandbox=sandbox, seed=seed, profile=profile, started=started,
-                              provenance=provenance)
+                              provenance=provenance, watch=watch or JobWatch())
     planner, planned, job, nonce = plan_job(exercise, source, seed)
     planned_at = time.monotonic()
     try:
-        raw = sandbox.run(job, exercise.limits)
+        raw = sandbox.run(job, exercise.limits, cancel=watch.cancelled if watch else None)
     except SandboxUnavailable as exc:
         return infrastructure_error(exercise, exc, started, provenance)
     run, status, message, extra = read_run(raw, planner, nonce, exercise.limits)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import contextvars
 import hashlib
 import importlib.util
 import inspect
@@ -10,14 +11,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import Check
+from .checkbase import Check
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXERCISES_DIR = Path(os.environ.get("DGM_EXERCISES_DIR", REPO_ROOT / "exercises"))
 VISIBILITIES = ("visible", "hidden", "after_due_date")
 DELEGATION_CHECK = "not_delegated"
 DELEGATION_TITLE = "Implemented yourself, not delegated to the library"
-PROFILE_ENV = "DGM_TRAINING_PROFILE"
 DEFAULT_PROFILE = "cpu"
 GPU_PROFILE = "gpu"  # the one profile that trains on CUDA with a GPU device request
 
@@ -81,10 +81,11 @@ class TrainingSpec:
     checkpoint_mb: float
     sampler: dict
     profiles: dict[str, TrainingProfile]
+    repo_root: Path = REPO_ROOT  # `support` paths are relative to it (a materialised bundle has its own)
 
     def profile(self, name: str | None = None) -> TrainingProfile:
-        """The named profile, else $DGM_TRAINING_PROFILE, else "cpu"."""
-        name = name or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+        """The named profile, else "cpu". The caller names it: the platform stores it with the job."""
+        name = name or DEFAULT_PROFILE
         if name not in self.profiles:
             raise SpecError(f"no training profile {name!r}; this exercise has {sorted(self.profiles)}")
         return self.profiles[name]
@@ -97,10 +98,10 @@ class TrainingSpec:
         return None if self.program is None else {"module": self.program.stem, "source": self.program.read_text()}
 
     def support_sources(self) -> dict[str, str]:
-        return {rel: (REPO_ROOT / rel).read_text() for rel in self.support}
+        return {rel: (self.repo_root / rel).read_text() for rel in self.support}
 
     def files(self) -> list[Path]:
-        return ([self.program] if self.program else []) + [REPO_ROOT / rel for rel in self.support]
+        return ([self.program] if self.program else []) + [self.repo_root / rel for rel in self.support]
 
 
 @dataclass
@@ -110,12 +111,13 @@ class Exercise:
     path: Path
     module: str
     functions: tuple[str, ...]  # the names the contract asks the student's module to define
-    queue: str
     limits: Limits
     checks: list[CheckSpec]
     delegation: dict = field(default_factory=dict)
     version: str = ""
     training: TrainingSpec | None = None
+    repo_root: Path = REPO_ROOT
+    files: tuple[Path, ...] = ()  # every file the version hash covers (grading_files)
 
     @property
     def max_score(self) -> float:
@@ -151,16 +153,23 @@ def load_checks_module(path: Path, slug: str):
     return module
 
 
-def _version(path: Path, checks: list, training: TrainingSpec | None) -> str:
-    """Content hash of what decides a grade: the spec, the checks (and the files defining
-    checks reused from elsewhere), the reference models, and a training exercise's
-    program and support files."""
-    digest = hashlib.sha256()
-    files = [path / "exercise.toml", path / "checks.py", *sorted((REPO_ROOT / "reference_models").glob("*.py"))]
+def grading_files(path: Path, checks: list, training: TrainingSpec | None, repo_root: Path,
+                  reused: list[Path] = ()) -> list[Path]:
+    """What decides a grade, as files: the spec, the checks (the files defining check classes
+    used from elsewhere, and other exercises' checks files loaded with `core_checks`), the
+    reference models, and a training exercise's program and support files. Their content is
+    the exercise version; an exercise bundle carries them."""
+    files = [path / "exercise.toml", path / "checks.py", *sorted((repo_root / "reference_models").glob("*.py"))]
     files += [Path(f.__code__.co_filename) for check in checks for cls in type(check).__mro__
               if issubclass(cls, Check) and cls is not Check for f in vars(cls).values() if inspect.isfunction(f)]
+    files += list(reused)
     files += training.files() if training else []
-    for f in dict.fromkeys(f.resolve() for f in files):
+    return list(dict.fromkeys(f.resolve() for f in files))
+
+
+def _version(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
         digest.update(f.name.encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -200,7 +209,7 @@ def _shipped_file(slug: str, what: str, path: Path, inside: Path, functions: tup
     return resolved
 
 
-def _training_spec(slug: str, path: Path, table: dict, functions: tuple[str, ...]) -> TrainingSpec:
+def _training_spec(slug: str, path: Path, table: dict, functions: tuple[str, ...], repo_root: Path) -> TrainingSpec:
     try:
         profiles = {name: TrainingProfile(name=name, **entry) for name, entry in table["profiles"].items()}
         program = table.get("program")
@@ -208,24 +217,45 @@ def _training_spec(slug: str, path: Path, table: dict, functions: tuple[str, ...
         for rel in support:
             if Path(rel).is_absolute():
                 raise SpecError(f"{slug}: training support {rel} must be a path relative to the repository")
-            _shipped_file(slug, "support file", REPO_ROOT / rel, REPO_ROOT, functions)
+            _shipped_file(slug, "support file", repo_root / rel, repo_root, functions)
         return TrainingSpec(
             program=_shipped_file(slug, "program", path / program, path, functions) if program else None,
             support=tuple(Path(os.path.normpath(rel)).as_posix() for rel in support),
             dataset=str(table["dataset"]), checkpoint_mb=float(table["checkpoint_mb"]),
-            sampler=dict(table.get("sampler", {})), profiles=profiles)
+            sampler=dict(table.get("sampler", {})), profiles=profiles, repo_root=repo_root)
     except (KeyError, TypeError) as exc:
         raise SpecError(f"{slug}: invalid [training] table ({type(exc).__name__}: {exc})") from None
 
 
-def load_exercise(slug: str, root: Path | None = None) -> Exercise:
-    path = (root or EXERCISES_DIR) / slug
+@dataclass
+class Loading:
+    """The exercises folder being loaded, for a checks.py that reuses another exercise's checks
+    (`core_checks`), and the checks files it loaded that way (they count in the version)."""
+
+    root: Path
+    reused: list[Path] = field(default_factory=list)
+
+
+LOADING: contextvars.ContextVar[Loading | None] = contextvars.ContextVar("LOADING", default=None)
+
+
+def load_exercise(slug: str, root: Path | None = None, *, repo_root: Path | None = None) -> Exercise:
+    """The exercise `slug` of the folder `root` (default: the repository's exercises/). Training
+    support files are relative to `repo_root` (a materialised bundle passes its own root)."""
+    root = root or EXERCISES_DIR
+    repo_root = repo_root or REPO_ROOT
+    path = root / slug
     toml_path = path / "exercise.toml"
     if not toml_path.is_file():
         raise SpecError(f"unknown exercise {slug!r} (no {toml_path})")
     data = tomllib.loads(toml_path.read_text())
     limits = Limits(**data.get("limits", {}))
-    module = load_checks_module(path / "checks.py", slug)
+    loading = Loading(root)
+    token = LOADING.set(loading)
+    try:
+        module = load_checks_module(path / "checks.py", slug)
+    finally:
+        LOADING.reset(token)
     by_name = {c.name: c for c in module.CHECKS}
     checks = []
     for name, entry in data.get("checks", {}).items():
@@ -239,12 +269,13 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
     if missing:
         raise SpecError(f"{slug}: checks {sorted(missing)} have no points in exercise.toml")
     functions = tuple(data["functions"])
-    training = _training_spec(slug, path, data["training"], functions) if "training" in data else None
+    training = _training_spec(slug, path, data["training"], functions, repo_root) if "training" in data else None
+    files = grading_files(path, module.CHECKS, training, repo_root, loading.reused)
     return Exercise(slug=slug, title=data["title"], path=path, module=data.get("module", "solution"),
                     functions=functions,
-                    queue=data.get("queue", "cpu"), limits=limits, checks=checks,
-                    delegation=data.get("delegation", {}), version=_version(path, module.CHECKS, training),
-                    training=training)
+                    limits=limits, checks=checks,
+                    delegation=data.get("delegation", {}), version=_version(files),
+                    training=training, repo_root=repo_root, files=tuple(files))
 
 
 def list_exercises(root: Path | None = None) -> list[str]:

@@ -24,6 +24,7 @@ from .judge import (
 )
 from .metrics.leaderboard import ALLOWED_SHARE, memorisation_thresholds, score_generated
 from .probes import Planner
+from .progress import JobWatch, ProgressTap
 from .result import Result
 from .sample_grid import sample_grid_png
 from .sandbox import Sandbox, SandboxUnavailable
@@ -82,7 +83,7 @@ def _failure(status: str, message: str, frame: tuple[dict, bytes] | None, phase:
 
 
 def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: int, profile: str | None,
-                   started: float, provenance: dict) -> Result:
+                   started: float, provenance: dict, watch: JobWatch) -> Result:
     training = exercise.training
     chosen = training.profile(profile)
     provenance.update(profile=chosen.name, device=chosen.device, sample_seed=sample_seed(seed))
@@ -98,8 +99,11 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
         exercise, source, seed, mode="train", data=data.container_path, checkpoint_cap=cap,
         budget=_budget(training, chosen, seed), **_program_fields(training))
     limits = train_limits(exercise.limits, training, chosen)
+    tap = ProgressTap(nonce, watch, phase="training", steps=chosen.steps, budget_s=chosen.train_time_s)
+    tap.start()
     try:
-        raw = sandbox.run(job, limits, mounts={str(data.folder): CONTAINER_DIR})
+        raw = sandbox.run(job, limits, mounts={str(data.folder): CONTAINER_DIR}, on_output=tap.feed,
+                          cancel=watch.cancelled)
     except SandboxUnavailable as exc:
         return infrastructure_error(exercise, exc, started, provenance)
     run, status, message, extra = read_run(raw, planner, nonce, limits)
@@ -126,7 +130,7 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     try:
         if checkpoint is not None:
             status, message, sample_output = _sample(exercise, source, training, chosen, checkpoint, data, sandbox,
-                                                     seed, outcome, timings)
+                                                     seed, outcome, timings, watch, tap)
             output += sample_output
         if outcome.samples is not None:
             scoring = time.monotonic()
@@ -152,7 +156,7 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
 
 def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: TrainingProfile, checkpoint: bytes,
             data: TrainingData, sandbox: Sandbox, seed: int, outcome: TrainingOutcome,
-            timings: dict) -> tuple[str, str, str]:
+            timings: dict, watch: JobWatch, train_tap: ProgressTap) -> tuple[str, str, str]:
     """The sampling sandbox: no dataset, the checkpoint as the job's blob. Fills `outcome`;
     returns (status, message, printed output). Raises SandboxUnavailable."""
     h, w = data.image_shape
@@ -162,7 +166,11 @@ def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: Tr
             "n_samples": profile.n_samples, "samples_cap": samples_bytes, "budget": _budget(training, profile, seed_s),
             **_program_fields(training)}
     limits = sample_limits(exercise.limits, profile, samples_bytes)
-    raw = sandbox.run(protocol.encode_job(spec, checkpoint), limits)
+    tap = ProgressTap(spec["nonce"], watch, phase="sampling", steps=profile.steps, budget_s=profile.sample_time_s,
+                      series=train_tap.series)
+    tap.step = train_tap.step
+    tap.start()
+    raw = sandbox.run(protocol.encode_job(spec, checkpoint), limits, on_output=tap.feed, cancel=watch.cancelled)
     _, status, message, extra = read_run(raw, Planner(seed_s), spec["nonce"], limits)
     if status == "infrastructure_error":
         raise SandboxUnavailable(f"the sampling sandbox failed to start: {message}")

@@ -12,17 +12,21 @@ from pathlib import Path
 
 from .checks import Check, CheckFailure
 from .outputs import Run
-from .spec import EXERCISES_DIR, SpecError, load_checks_module
+from .spec import EXERCISES_DIR, LOADING, SpecError, load_checks_module
 from .training_outputs import TrainingOutcome
 
 __all__ = ["LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted", "core_checks"]
 
 
 def core_checks(slug: str, root: Path | None = None) -> list[Check]:
-    """The CHECKS of another exercise's checks.py (e.g. a core exercise's component checks)."""
-    path = (root or EXERCISES_DIR) / slug / "checks.py"
+    """The CHECKS of another exercise's checks.py (e.g. a core exercise's component checks), from
+    the exercises folder being loaded (a materialised bundle's, or the repository's)."""
+    loading = LOADING.get()
+    path = (root or (loading.root if loading else EXERCISES_DIR)) / slug / "checks.py"
     if not path.is_file():
         raise SpecError(f"core_checks: no exercise {slug!r} (no {path})")
+    if loading is not None:
+        loading.reused.append(path)
     return list(load_checks_module(path, slug).CHECKS)
 
 

@@ -4,7 +4,8 @@ Job (judge -> harness, on stdin):  MAGIC, u64 json length, json, u64 blob length
 Frames (harness -> judge, on the harness's private stdout), one per event:
     b"\\n\\x00DGM1 <nonce> <kind> <json length> <blob length>\\n" json blob
 kinds: "phase" (what runs now), "probe" (one probe's outputs), "done"; a "train" job
-adds "checkpoint" (safetensors blob) and "training" (loss log, steps, seconds or error),
+adds "progress" (every few seconds: step, latest logged values; display only),
+"checkpoint" (safetensors blob) and "training" (loss log, steps, seconds or error),
 a "sample" job "samples" (what sample() returned) and "sampling" (seconds or error).
 The judge ignores frames whose nonce is not the job's.
 """

@@ -22,6 +22,7 @@ from .values import Encoder
 MAX_LOG_ROWS = 100_000  # kept in the sandbox; more are counted and dropped
 SENT_LOG_ROWS = 1000  # sent back, evenly spaced
 MAX_LOG_KEYS = 16  # per row; the judge keeps the first 16 names it sees
+PROGRESS_EVERY_S = 3.0  # a "progress" frame (step, latest logged values) at most this often
 PATH_MAP_ENV = "DGM_PATH_MAP"  # {container path: host path}, set only by the trusted subprocess runner
 
 
@@ -32,7 +33,7 @@ class CheckpointError(Exception):
 class Budget:
     """What train() and sample() may spend, and the loss curve they log."""
 
-    def __init__(self, spec: dict, seconds: float):
+    def __init__(self, spec: dict, seconds: float, emit=None):
         self.steps = int(spec["steps"])
         self.batch_size = int(spec["batch_size"])
         self.seed = int(spec["seed"])
@@ -43,6 +44,7 @@ class Budget:
         self.logged = 0
         self.steps_done = 0
         self._started = time.monotonic()
+        self._emit, self._progress_at, self._latest = emit, float("-inf"), {}
 
     def time_left(self) -> float:
         return self.seconds - (time.monotonic() - self._started)
@@ -61,11 +63,21 @@ class Budget:
         self.steps_done = max(self.steps_done, row["step"] + 1)
         if len(self.rows) < MAX_LOG_ROWS:
             self.rows.append(row)
+        self._latest = {k: v for k, v in row.items() if k != "step"}
+        self._progress()
 
     def should_stop(self, step: int) -> bool:
         """True once `step` reaches the step budget or less than 10 % of the time is left."""
         self.steps_done = max(self.steps_done, int(step))
+        self._progress()
         return step >= self.steps or self.time_left() < 0.1 * self.seconds
+
+    def _progress(self) -> None:
+        """Live progress for the student's page: the step and the latest logged values, every few seconds."""
+        now = time.monotonic()
+        if self._emit is not None and now - self._progress_at >= PROGRESS_EVERY_S:
+            self._progress_at = now
+            self._emit("progress", {"step": self.steps_done, "values": self._latest})
 
     def report(self) -> dict:
         n = len(self.rows)
@@ -134,7 +146,7 @@ def checkpoint_blob(state, cap: int) -> bytes:
 def train(spec: dict, program, emit) -> dict:
     """Run program.train on the training split and emit the checkpoint. Returns the
     "training" payload; an exception (the student's) is returned under "error"."""
-    budget = Budget(spec["budget"], spec["budget"]["train_time_s"])
+    budget = Budget(spec["budget"], spec["budget"]["train_time_s"], emit)
     started = time.monotonic()
     try:
         images = load_file(host_path(spec["data"]))["images"]  # uint8 (N, H, W), the training split only

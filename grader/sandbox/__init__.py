@@ -2,6 +2,8 @@
 subprocess runner for the instructor's own solutions and the judge's tests."""
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..spec import Limits
@@ -19,14 +21,21 @@ class SandboxRun:
     timed_out: bool = False
     oom_killed: bool = False
     output_overflow: bool = False
+    cancelled: bool = False
     image: str = ""
     device: str = "cpu"
     timings: dict = field(default_factory=dict)
 
 
+OutputCallback = Callable[[bytearray], None]
+
+
 class Sandbox:
     name = "abstract"
 
-    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None) -> SandboxRun:
-        """Run the harness on `job`. `mounts` maps host paths to container paths, always read-only."""
+    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None,
+            on_output: OutputCallback | None = None, cancel: threading.Event | None = None) -> SandboxRun:
+        """Run the harness on `job`. `mounts` maps host paths to container paths, always read-only.
+        `on_output` is called with the stdout read so far, about once a second while it runs;
+        setting `cancel` stops the run and raises grader.progress.Cancelled (where supported)."""
         raise NotImplementedError

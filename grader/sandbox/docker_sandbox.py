@@ -21,6 +21,7 @@ from docker.errors import DockerException, ImageNotFound
 from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 from requests import RequestException
 
+from ..progress import Cancelled
 from ..spec import Limits
 from . import Sandbox, SandboxRun, SandboxUnavailable
 from .stream import DockerStreamReader
@@ -215,8 +216,10 @@ class DockerSandbox(Sandbox):
             started.sock.close()
             _remove_quietly(started.container)
 
-    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None) -> SandboxRun:
-        """A run with mounts always starts its own container: warm ones have none."""
+    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None, on_output=None,
+            cancel=None) -> SandboxRun:
+        """A run with mounts always starts its own container: warm ones have none. A cancelled run's
+        container is killed and removed like any other, then Cancelled is raised."""
         image_id = self.image_id()
         t0 = time.monotonic()
         pooled = bool(self.warm) and not mounts
@@ -226,15 +229,19 @@ class DockerSandbox(Sandbox):
             started = self._start(limits, mounts)
         timings["container_start_s"] = time.monotonic() - t0
         try:
-            return self._run_in(started, job, limits, timings, image_id)
+            raw = self._run_in(started, job, limits, timings, image_id, on_output, cancel)
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"Docker engine error during grading: {exc}") from None
         finally:
             _remove_quietly(started.container)  # reap_stale catches what this misses
             if pooled:  # after, not during: a refill importing torch would compete for the CPU
                 threading.Thread(target=self._refill, args=(limits,), daemon=True).start()
+        if raw.cancelled:
+            raise Cancelled("the job was cancelled while it ran")
+        return raw
 
-    def _run_in(self, started: Started, job: bytes, limits: Limits, timings: dict, image_id: str) -> SandboxRun:
+    def _run_in(self, started: Started, job: bytes, limits: Limits, timings: dict, image_id: str, on_output,
+                cancel) -> SandboxRun:
         container, sock = started.container, started.sock
         run_started = time.monotonic()
         deadline = run_started + limits.wall_time_s
@@ -245,7 +252,7 @@ class DockerSandbox(Sandbox):
             pass  # the process died before reading its job; the exit status tells why
         sock.settimeout(None)
         reader = DockerStreamReader(sock, limits.output_mb * 1024 * 1024, STDERR_CAP)
-        outcome = reader.read_until(deadline)
+        outcome = reader.read_until(deadline, on_output=on_output, cancel=cancel)
         if outcome != "eof":
             # Kill while still draining the stream: dockerd blocks on an attach
             # stream nobody reads, and the kill would wait behind it.
@@ -262,7 +269,7 @@ class DockerSandbox(Sandbox):
             stdout=bytes(reader.stdout.data), stderr=bytes(reader.stderr.data),
             exit_code=state.get("StatusCode"), timed_out=outcome == "timeout",
             oom_killed=bool(run_state.get("OOMKilled")), output_overflow=outcome == "overflow",
-            image=image_id, device="cuda" if limits.gpu else "cpu", timings=timings)
+            cancelled=outcome == "cancelled", image=image_id, device="cuda" if limits.gpu else "cpu", timings=timings)
 
 
 def _remove_quietly(container) -> None:

@@ -22,7 +22,9 @@ class TrustedSubprocessRunner(Sandbox):
 
     name = "subprocess"
 
-    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None) -> SandboxRun:
+    def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None, on_output=None,
+            cancel=None) -> SandboxRun:
+        """`on_output` and `cancel` are accepted and ignored: this runner is for trusted code in tests."""
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="dgm-trusted-") as scratch:
             env = {**os.environ, "DGM_SCRATCH": scratch, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1",

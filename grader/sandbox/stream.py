@@ -7,6 +7,7 @@ import struct
 import time
 
 _HEADER = struct.Struct(">BxxxL")  # Docker's multiplexed stream: type, 3 pad bytes, length
+OUTPUT_EVERY_S = 1.0
 
 
 class CappedBuffer:
@@ -38,10 +39,18 @@ class DockerStreamReader:
             del self._pending[:_HEADER.size + size]
             (self.stderr if kind == 2 else self.stdout).add(payload)
 
-    def read_until(self, deadline: float) -> str:
-        """Read until EOF ("eof"), the deadline ("timeout") or stdout over its cap ("overflow")."""
+    def read_until(self, deadline: float, *, on_output=None, cancel=None) -> str:
+        """Read until EOF ("eof"), the deadline ("timeout"), stdout over its cap ("overflow") or
+        `cancel` set ("cancelled"); `on_output(stdout so far)` at most once per OUTPUT_EVERY_S."""
+        reported = time.monotonic()
         while True:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            if cancel is not None and cancel.is_set():
+                return "cancelled"
+            if on_output is not None and now - reported >= OUTPUT_EVERY_S:
+                reported = now
+                on_output(self.stdout.data)
+            left = deadline - now
             if left <= 0:
                 return "timeout"
             ready, _, _ = select.select([self.sock], [], [], min(left, 0.5))

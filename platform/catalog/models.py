@@ -2,7 +2,19 @@ from django.db import models
 
 from courses.models import Course
 
-QUEUES = [("cpu", "cpu"), ("gpu", "gpu")]
+
+class ExerciseBundle(models.Model):
+    """The files of an exercise version (grader.bundle), content-addressed: a worker materialises the
+    bundle of the version it grades, so it needs no `exercises/` folder of its own."""
+
+    digest = models.CharField(max_length=64, unique=True)  # SHA-256 of the bundle's manifest
+    data = models.BinaryField()  # the zip
+    files = models.PositiveIntegerField()
+    size = models.PositiveBigIntegerField()  # uncompressed bytes
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"bundle {self.digest[:12]} ({self.files} files)"
 
 
 class Exercise(models.Model):
@@ -29,7 +41,8 @@ class ExerciseVersion(models.Model):
     statement_md = models.TextField()
     starter_py = models.TextField()
     starter_ipynb = models.TextField()
-    queue = models.CharField(max_length=8, choices=QUEUES, default="cpu")
+    bundle = models.ForeignKey(ExerciseBundle, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="versions")
     max_score = models.FloatField()
     checks = models.JSONField(default=list)  # [{name, title, points, visibility}]
     limits = models.JSONField(default=dict)

@@ -7,7 +7,6 @@ from html import escape
 
 import bleach
 import markdown
-from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 
@@ -84,10 +83,11 @@ def course_exercise_is_past_due(*, course_exercise: CourseExercise, now=None) ->
     return course_exercise.deadline is not None and now > course_exercise.deadline
 
 
-def version_stale_after_s(*, version: ExerciseVersion) -> float:
-    """How long a grading (or baseline) of this version may run before the sweep takes its worker for
-    dead: DGM_STALE_AFTER_S, or for a training exercise twice its training and sampling budget under
-    the active profile when that is longer (a long training run is not a dead worker)."""
-    profile = version.training.get("profiles", {}).get(settings.TRAINING_PROFILE, {})
-    budget_s = (profile.get("train_time_s") or 0) + (profile.get("sample_time_s") or 0)
-    return max(settings.GRADING_STALE_AFTER_S, 2 * budget_s)
+def version_budget_s(*, version: ExerciseVersion, profile: str = "") -> float:
+    """How long one job of this version may take by its limits: the sandbox's wall clock for a function
+    exercise, training plus sampling at `profile` for a training exercise (the status page flags jobs
+    running longer; the submission page shows a training job's elapsed time against it)."""
+    if version.is_training:
+        chosen = version.training.get("profiles", {}).get(profile, {})
+        return float((chosen.get("train_time_s") or 0) + (chosen.get("sample_time_s") or 0))
+    return float(version.limits.get("wall_time_s") or 0)

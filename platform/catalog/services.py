@@ -7,10 +7,11 @@ import nbformat
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from grader.bundle import build_bundle
 from grader.notebook import build_notebook
 from grader.spec import DELEGATION_TITLE, list_exercises, load_exercise
 
-from .models import CourseExercise, Exercise, ExerciseVersion
+from .models import CourseExercise, Exercise, ExerciseBundle, ExerciseVersion
 
 
 @dataclass
@@ -28,7 +29,6 @@ def _version_fields(spec) -> dict:
         statement_md=(spec.path / "statement.md").read_text(),
         starter_py=starter.read_text(),
         starter_ipynb=notebook if notebook.endswith("\n") else notebook + "\n",
-        queue=spec.queue,
         max_score=spec.max_score,
         checks=[{"name": c.name, "points": c.points, "visibility": c.visibility,
                  "title": c.check.title if c.check else DELEGATION_TITLE}
@@ -48,18 +48,32 @@ def _training_fields(spec) -> dict:
         for name, p in spec.training.profiles.items()}}
 
 
+def exercise_bundle_store(*, spec) -> ExerciseBundle:
+    """The version's files as a content-addressed bundle (grader.bundle): stored once per content."""
+    bundle = build_bundle(spec)
+    stored, _ = ExerciseBundle.objects.get_or_create(digest=bundle.digest, defaults={
+        "data": bundle.data, "files": bundle.files, "size": bundle.size})
+    return stored
+
+
 @transaction.atomic
-def exercise_sync(*, slug: str) -> str:
-    """Brings one exercise up to date with its folder; returns created/updated/unchanged.
+def exercise_sync(*, slug: str, root=None) -> str:
+    """Brings one exercise up to date with its folder (under `root`, default the repository's
+    exercises/); returns created/updated/unchanged.
 
     Idempotent: the grader's content hash names the version, so an unchanged
     exercise creates nothing, and a changed one gets a new version (the old one
-    stays, for the submissions graded against it)."""
-    spec = load_exercise(slug)
+    stays, for the submissions graded against it). Each version stores its bundle,
+    from which workers grade it."""
+    spec = load_exercise(slug, root)
     exercise, created = Exercise.objects.select_for_update().get_or_create(slug=slug)
     version = ExerciseVersion.objects.filter(exercise=exercise, version=spec.version).first()
     if version is None:
-        version = ExerciseVersion.objects.create(exercise=exercise, version=spec.version, **_version_fields(spec))
+        version = ExerciseVersion.objects.create(exercise=exercise, version=spec.version,
+                                                 bundle=exercise_bundle_store(spec=spec), **_version_fields(spec))
+    elif version.bundle_id is None:  # synced before bundles were stored: the folder still has its content
+        version.bundle = exercise_bundle_store(spec=spec)
+        version.save(update_fields=["bundle"])
     if exercise.current_version_id == version.id:
         return "unchanged"
     exercise.current_version = version

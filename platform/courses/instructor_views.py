@@ -109,12 +109,23 @@ def exercise_dashboard(request, slug, exercise_slug):
         "submissions": course_exercise_submissions(course_exercise=ce)[:500]})
 
 
+def _regrade_at(request) -> str:
+    """The instructor's choice: the exercise's current version, or the version a submission was made against."""
+    return "submitted" if request.POST.get("at") == "submitted" else "current"
+
+
 @login_required
 @require_POST
 def exercise_regrade_all(request, slug, exercise_slug):
     ce = _course_exercise(request.user, slug, exercise_slug)
-    count = submission_regrade_all(course_exercise=ce, requested_by=request.user)
-    messages.success(request, f"{count} submission{'s' if count != 1 else ''} queued for regrading.")
+    at = _regrade_at(request)
+    try:
+        count = submission_regrade_all(course_exercise=ce, requested_by=request.user, at=at)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("courses:exercise_dashboard", slug=slug, exercise_slug=exercise_slug)
+    where = "the version each was submitted against" if at == "submitted" else "the current version"
+    messages.success(request, f"{count} submission{'s' if count != 1 else ''} queued for regrading at {where}.")
     return redirect("courses:exercise_dashboard", slug=slug, exercise_slug=exercise_slug)
 
 
@@ -124,10 +135,15 @@ def regrade_submission(request, submission_id):
     sub = Submission.objects.select_related("course_exercise__course").filter(pk=submission_id).first()
     if sub is None or not is_instructor(user=request.user, course=sub.course_exercise.course):
         raise Http404("No such submission")
-    if submission_regrade(submission=sub, requested_by=request.user):
-        messages.success(request, "Queued for regrading; the earlier result is kept in its history.")
+    try:
+        queued = submission_regrade(submission=sub, requested_by=request.user, at=_regrade_at(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, "This submission is still being graded.")
+        if queued:
+            messages.success(request, "Queued for regrading; the earlier result is kept in its history.")
+        else:
+            messages.error(request, "This submission is still being graded.")
     return redirect("submission-detail", submission_id=sub.pk)
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import CourseExercise
-from catalog.selectors import course_exercise_get_for_member
+from catalog.selectors import course_exercise_get_for_member, version_budget_s
 from courses.models import Enrollment
 
 from .charts import loss_curve_svg
@@ -179,11 +179,11 @@ def submission_training_panel(*, submission, result: dict, instructor: bool) -> 
     version = submission.exercise_version
     if not version.is_training:
         return None
-    profile = version.training.get("profiles", {}).get(settings.TRAINING_PROFILE, {})
-    budget_s = (profile.get("train_time_s") or 0) + (profile.get("sample_time_s") or 0)
+    profile = submission.training_profile or settings.TRAINING_PROFILE
+    budget_s = version_budget_s(version=version, profile=profile)
     training = result.get("training") if isinstance(result.get("training"), dict) else {}
     ce = submission.course_exercise
-    return {"profile": settings.TRAINING_PROFILE, "budget_minutes": math.ceil(budget_s / 60) if budget_s else None,
+    return {"profile": profile, "budget_minutes": math.ceil(budget_s / 60) if budget_s else None,
             "training": training, "loss_svg": loss_curve_svg(loss=training.get("loss") or {}),
             "memorisation": training.get("memorisation") if isinstance(training.get("memorisation"), dict) else None,
             "standing": entry_standing(submission=submission, instructor=instructor),

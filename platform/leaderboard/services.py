@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,10 +15,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import CourseExercise, Exercise, ExerciseVersion
-from catalog.selectors import version_stale_after_s
 from grader.sandbox.docker_sandbox import worker_identity
 from submissions.models import Submission
-from submissions.selectors import claimed_by_dead_workers
+from workers.queues import queue_for
+from workers.selectors import claimed_by_dead_workers
+from workers.services import claims_release, silent_since
 
 from .models import Baseline, LeaderboardEntry
 
@@ -132,13 +132,18 @@ def leaderboard_entry_reinstate(*, entry: LeaderboardEntry) -> None:
 
 # Baselines -----------------------------------------------------------------------------------------
 
+def baseline_queue(*, baseline: Baseline) -> str:
+    """A baseline trains like a submission of its profile: the training (or gpu) queue, never quick."""
+    return queue_for(version=baseline.exercise_version, profile=baseline.profile)
+
+
 def baseline_enqueue(*, baseline: Baseline) -> bool:
     """Sends the computation to the exercise's queue; with the broker down the row stays queued and
     the next `compute_baselines` or `sync_exercises` sends it again."""
     from .tasks import compute_baseline
 
     try:
-        compute_baseline.apply_async(args=[baseline.pk], queue=baseline.exercise_version.queue)
+        compute_baseline.apply_async(args=[baseline.pk], queue=baseline_queue(baseline=baseline))
     except Exception:  # kombu/redis raise several unrelated types for an unreachable broker
         log.warning("could not enqueue baseline %s; it stays queued", baseline.pk, exc_info=True)
         return False
@@ -147,15 +152,16 @@ def baseline_enqueue(*, baseline: Baseline) -> bool:
 
 def baseline_request(*, exercise_version: ExerciseVersion, profile: str) -> Baseline | None:
     """Asks for the baseline of (version, profile) unless it is done or being computed; returns the row
-    when a computation was sent. A failed one, or one whose worker vanished, is asked for again; a queued
-    one is sent again (its task's claim makes a duplicate harmless)."""
-    stale = timezone.now() - timedelta(seconds=version_stale_after_s(version=exercise_version))
+    when a computation was sent. A failed one, or one whose worker stopped heartbeating, is asked for
+    again; a queued one is sent again (its task's claim makes a duplicate harmless)."""
     with transaction.atomic():
-        baseline, created = Baseline.objects.get_or_create(exercise_version=exercise_version, profile=profile)
+        baseline, created = Baseline.objects.get_or_create(exercise_version=exercise_version, profile=profile,
+                                                           defaults={"queued_at": timezone.now()})
         if not created:
             again = Baseline.objects.filter(pk=baseline.pk).filter(
-                Q(status=Baseline.Status.FAILED) | Q(status=Baseline.Status.RUNNING, claimed_at__lt=stale)).update(
-                status=Baseline.Status.QUEUED, claimed_at=None, error="")
+                Q(status=Baseline.Status.FAILED) | Q(status=Baseline.Status.RUNNING,
+                                                     heartbeat_at__lt=silent_since())).update(
+                status=Baseline.Status.QUEUED, claimed_at=None, heartbeat_at=None, error="", queued_at=timezone.now())
             if not again and baseline.status != Baseline.Status.QUEUED:
                 return None
         transaction.on_commit(lambda: baseline_enqueue(baseline=baseline))
@@ -190,46 +196,67 @@ def baseline_store(*, exercise_version: ExerciseVersion, profile: str, computed:
     return baseline
 
 
-def baseline_compute(*, baseline_id: int, sandbox_factory) -> str:
-    """Claims a queued baseline (a conditional UPDATE: a duplicate delivery computes nothing), trains and
-    scores the exercise's reference solution through the grading pipeline, and stores the numbers.
-    Returns done / failed / not-claimed."""
-    from grader.baselines import compute_baseline
-    from grader.spec import load_exercise
+def baseline_claim_queryset(*, baseline_id: int, claimed_at):
+    """The baseline's row while the claim made at `claimed_at` still holds it."""
+    return Baseline.objects.filter(pk=baseline_id, status=Baseline.Status.RUNNING, claimed_at=claimed_at)
 
+
+def baseline_compute(*, baseline_id: int, sandbox_factory, node: str = "", compute=None, exercise_for=None) -> str:
+    """Claims a queued baseline (a conditional UPDATE: a duplicate delivery computes nothing), trains and
+    scores the exercise's reference solution from the version's bundle through the grading pipeline,
+    under a job monitor, and stores the numbers. Returns done / failed / not-claimed / lost_claim.
+    `compute` (grader.baselines.compute_baseline) and `exercise_for` (workers.bundles.exercise_for_version)
+    can be replaced by tests: the real ones train for minutes."""
+    from grader.progress import Cancelled
+    from workers.monitor import JobMonitor
+
+    if compute is None:
+        from grader.baselines import compute_baseline as compute
+    if exercise_for is None:
+        from workers.bundles import exercise_for_version as exercise_for
+
+    now = timezone.now()
     claimed = Baseline.objects.filter(pk=baseline_id, status=Baseline.Status.QUEUED).update(
-        status=Baseline.Status.RUNNING, claimed_at=timezone.now(), worker=worker_identity()[:200])
+        status=Baseline.Status.RUNNING, claimed_at=now, heartbeat_at=now, progress=None,
+        worker=worker_identity()[:200], worker_node=node[:200])
     if not claimed:
         return "not-claimed"
     baseline = Baseline.objects.select_related("exercise_version__exercise").get(pk=baseline_id)
     version = baseline.exercise_version
+    claim = baseline_claim_queryset(baseline_id=baseline_id, claimed_at=baseline.claimed_at)
     try:
-        exercise = load_exercise(version.exercise.slug)
-        if exercise.version != version.version:
-            raise ValidationError(f"exercises/{version.exercise.slug} is at version {exercise.version[:12]}, not "
-                                  f"{version.version[:12]}: run sync_exercises")
-        computed = compute_baseline(exercise, baseline.profile, sandbox_factory(version.queue))
-        if computed.get("exercise_version") != version.version:
-            raise ValidationError("the baseline was computed for another exercise version")
-        baseline_store(exercise_version=version, profile=baseline.profile, computed=computed)
+        exercise, _ = exercise_for(version)
+        with JobMonitor(claim) as watch:
+            computed = compute(exercise, baseline.profile, sandbox_factory(baseline_queue(baseline=baseline)), watch)
+        with transaction.atomic():
+            if not claim.select_for_update().exists():
+                return "lost_claim"  # requeued meanwhile: the other run stores its numbers
+            baseline_store(exercise_version=version, profile=baseline.profile, computed=computed)
+    except Cancelled:
+        return "lost_claim"
     except Exception as exc:  # stored for the instructor; `compute_baselines` asks for it again
         log.exception("baseline %s (%s, %s) failed", baseline_id, version, baseline.profile)
         message = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
-        Baseline.objects.filter(pk=baseline_id).update(status=Baseline.Status.FAILED, error=message[:2000])
+        claim.update(status=Baseline.Status.FAILED, error=message[:2000], progress=None)
         return "failed"
     return "done"
 
 
+def _baseline_release(rows) -> list[int]:
+    return claims_release(rows, match=lambda b: {"claimed_at": b.claimed_at}, reset={"claimed_at": None},
+                          enqueue=lambda b: baseline_enqueue(baseline=b))
+
+
 def baseline_requeue_dead_workers() -> list[int]:
     """Running baselines claimed by worker processes of this host that no longer exist (SIGKILL, OOM kill)
-    go back to the queue at once, without waiting for the stale period. Called when a worker starts."""
-    requeued = []
+    go back to the queue at once, without waiting for their heartbeat to time out. Called when a worker
+    starts."""
     running = Baseline.objects.filter(status=Baseline.Status.RUNNING).select_related("exercise_version")
-    for baseline in claimed_by_dead_workers(running):
-        with transaction.atomic():
-            if Baseline.objects.filter(pk=baseline.pk, status=Baseline.Status.RUNNING,
-                                       claimed_at=baseline.claimed_at).update(
-                    status=Baseline.Status.QUEUED, claimed_at=None):
-                requeued.append(baseline.pk)
-                transaction.on_commit(lambda b=baseline: baseline_enqueue(baseline=b))
-    return requeued
+    return _baseline_release(claimed_by_dead_workers(running))
+
+
+def baseline_requeue_silent(*, now=None) -> list[int]:
+    """Running baselines whose heartbeat stopped go back to the queue."""
+    return _baseline_release(Baseline.objects.filter(status=Baseline.Status.RUNNING,
+                                                     heartbeat_at__lt=silent_since(now))
+                             .select_related("exercise_version"))

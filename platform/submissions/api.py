@@ -15,7 +15,7 @@ from courses.selectors import enrollment_role
 from leaderboard.selectors import entry_standing
 
 from .selectors import submission_get_for_viewer, submission_to_dict
-from .services import submission_create
+from .services import submission_cancel, submission_create
 
 
 def api_error(message: str, status: int) -> JsonResponse:
@@ -99,3 +99,20 @@ def submission_detail_api(request, submission_id: int):
     body = submission_to_dict(submission=submission, full=instructor)
     body["leaderboard_entry"] = entry_standing(submission=submission, instructor=instructor)
     return JsonResponse(body)
+
+
+@csrf_exempt  # token-authenticated only
+@require_POST
+def submission_cancel_api(request, submission_id: int):
+    """POST /api/submissions/<id>/cancel/: stop a queued or running job of your own (no attempt is charged)."""
+    user = token_user(request)
+    if user is None:
+        return api_unauthorized()
+    try:
+        submission, instructor = submission_get_for_viewer(user=user, submission_id=submission_id)
+    except Http404:
+        return api_error("No such submission.", 404)
+    if not submission_cancel(submission=submission, by=user):
+        return api_error("This submission has already finished.", 409)
+    submission.refresh_from_db()
+    return JsonResponse(submission_to_dict(submission=submission, full=instructor))

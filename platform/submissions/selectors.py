@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-import socket
 from collections import Counter
 
 from django.http import Http404
@@ -14,19 +13,12 @@ from django.utils import timezone
 from catalog.models import CourseExercise
 from courses.models import Enrollment
 from courses.selectors import enrollment_role
-from grader.sandbox.docker_sandbox import worker_is_gone
+from workers.selectors import submission_run_state, submission_wait
 
 from .models import Submission
 
 HIDDEN_TITLE = "Hidden check"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def claimed_by_dead_workers(running, host: str | None = None) -> list:
-    """The rows of `running` (a queryset of a model with a `worker` field, "host:pid") claimed by
-    worker processes of this host that no longer exist (SIGKILL, OOM kill)."""
-    host = host or socket.gethostname()
-    return [row for row in running.filter(worker__startswith=f"{host}:") if worker_is_gone(row.worker)]
 
 
 def check_visibility(test: dict, overrides: dict | None) -> str:
@@ -125,7 +117,10 @@ def submission_to_dict(*, submission: Submission, full: bool, now=None) -> dict:
         "is_late": submission.is_late,
         "created_at": submission.created_at.isoformat(),
         "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
-        "counts_as_attempt": submission.status != Submission.Status.INFRASTRUCTURE_ERROR,
+        "counts_as_attempt": submission.status not in Submission.FREE,
+        "can_cancel": submission.is_pending,
+        "wait": submission_wait(submission=submission, now=now),
+        "running": submission_run_state(submission=submission, now=now),
         "result": _sample_grid_as_url(result_for_viewer(result=submission.result, course_exercise=ce, full=full,
                                                         now=now), submission.pk),
     }

@@ -19,16 +19,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from catalog.models import CourseExercise
-from catalog.selectors import version_stale_after_s
+from catalog.models import CourseExercise, ExerciseVersion
 from courses.models import Enrollment
 from courses.selectors import enrollment_role
 from grader.materialize import SubmissionError, materialize
 from grader.sandbox.docker_sandbox import worker_identity
 from leaderboard.services import leaderboard_entry_sync
+from workers.queues import queue_for
+from workers.selectors import claimed_by_dead_workers
+from workers.services import claims_release, silent_since
 
 from .models import Submission
-from .selectors import check_visibility, claimed_by_dead_workers
+from .selectors import check_visibility
 
 log = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = (".py", ".ipynb")
@@ -55,11 +57,21 @@ def submission_validate_file(*, filename: str, data: bytes) -> None:
 
 
 def submission_attempts_used(*, user, course_exercise: CourseExercise, since=None) -> int:
-    """Platform failures never count: a submission that ended in infrastructure_error is free."""
+    """Platform failures and cancelled jobs never count: infrastructure_error and cancelled are free."""
     qs = Submission.objects.filter(user=user, course_exercise=course_exercise)
     if since is not None:
         qs = qs.filter(created_at__gte=since)
-    return qs.exclude(status=Submission.Status.INFRASTRUCTURE_ERROR).count()
+    return qs.exclude(status__in=Submission.FREE).count()
+
+
+def job_placement(*, version: ExerciseVersion) -> dict:
+    """The training profile (the deployment's, for a training exercise) and the queue of a new job.
+
+    The profile travels with the job: the worker trains at the one stored on the submission."""
+    profile = settings.TRAINING_PROFILE if version.is_training else ""
+    if profile and profile not in version.training.get("profiles", {}):
+        raise ValidationError(f"This exercise has no training profile {profile!r}, which this platform trains at.")
+    return {"training_profile": profile, "queue": queue_for(version=version, profile=profile)}
 
 
 def start_of_day(now) -> object:
@@ -84,6 +96,7 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
     version = course_exercise.exercise.current_version
     if version is None:
         raise ValidationError("This exercise is not available for grading yet.")
+    placement = job_placement(version=version)
     with transaction.atomic():
         limited = course_exercise.max_submissions is not None or course_exercise.max_submissions_per_day is not None
         if not instructor and limited:
@@ -103,7 +116,7 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
                                           "submissions for today; try again tomorrow.")
         submission = Submission.objects.create(
             user=user, course_exercise=course_exercise, exercise_version=version,
-            filename=os.path.basename(filename), data=data, seed=settings.GRADING_SEED,
+            filename=os.path.basename(filename), data=data, seed=settings.GRADING_SEED, queued_at=now, **placement,
             is_late=course_exercise.deadline is not None and now > course_exercise.deadline)
         transaction.on_commit(lambda: submission_enqueue(submission=submission))
     return submission
@@ -114,22 +127,28 @@ def submission_enqueue(*, submission: Submission, countdown: float = 0) -> bool:
     waiting) and the stale sweep sends it again later; the upload itself never fails for that."""
     from .tasks import grade_submission
 
-    queue = submission.exercise_version.queue
     try:
-        grade_submission.apply_async(args=[submission.pk], queue=queue, countdown=countdown or None)
+        grade_submission.apply_async(args=[submission.pk], queue=submission.queue, countdown=countdown or None)
     except Exception:  # kombu/redis raise several unrelated types for an unreachable broker
         log.warning("could not enqueue submission %s; it stays queued for the sweep", submission.pk, exc_info=True)
         return False
     return True
 
 
-def submission_claim(*, submission_id: int, worker: str | None = None) -> str | None:
-    """queued -> running for exactly one caller: a conditional UPDATE. Returns the claim token, or None."""
+def submission_claim(*, submission_id: int, worker: str | None = None, node: str = "") -> str | None:
+    """queued -> running for exactly one caller: a conditional UPDATE. Returns the claim token, or None.
+    The claim counts as the job's first heartbeat."""
     token = uuid.uuid4().hex
+    now = timezone.now()
     claimed = Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
-        status=Submission.Status.RUNNING, claim_token=token, claimed_at=timezone.now(),
-        worker=(worker or worker_name())[:200])
+        status=Submission.Status.RUNNING, claim_token=token, claimed_at=now, heartbeat_at=now, progress=None,
+        worker=(worker or worker_name())[:200], worker_node=node[:200])
     return token if claimed == 1 else None
+
+
+def submission_claim_queryset(*, submission_id: int, token: str):
+    """The submission's row while this claim still holds it (what the job monitor's heartbeat updates)."""
+    return Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING, claim_token=token)
 
 
 def _visible_score(result: dict, overrides: dict | None = None) -> float:
@@ -143,10 +162,9 @@ def submission_finish(*, submission_id: int, token: str, result: dict) -> bool:
     overrides = (CourseExercise.objects.filter(submissions__pk=submission_id)
                  .values_list("check_visibility", flat=True).first())
     with transaction.atomic():
-        updated = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING,
-                                            claim_token=token).update(
+        updated = submission_claim_queryset(submission_id=submission_id, token=token).update(
             status=result["status"], result=result, score=result.get("score"), max_score=result.get("max_score"),
-            visible_score=_visible_score(result, overrides), finished_at=timezone.now())
+            visible_score=_visible_score(result, overrides), finished_at=timezone.now(), progress=None)
         if updated == 1:
             leaderboard_entry_sync(submission_id=submission_id, result=result)
     return updated == 1
@@ -170,32 +188,39 @@ class RetryDecision:
     countdown: float = 0.0
 
 
-def submission_release_after_infra_error(*, submission_id: int, token: str, error: str) -> RetryDecision:
-    """The platform failed: back to queued for a retry, or give up as infrastructure_error.
+def _is_regrade(sub: Submission) -> bool:
+    return bool(sub.history and sub.history[-1].get("regraded_at"))
 
-    Neither costs the student an attempt, and an earlier grade is never touched."""
+
+def _restore_before_regrade(sub: Submission, **fields) -> None:
+    """A regrade that will not finish (abandoned, cancelled): the grade it would have replaced stands."""
+    previous, history = sub.history[-1], sub.history[:-1]
+    Submission.objects.filter(pk=sub.pk).update(
+        status=previous["status"], result=previous["result"], score=previous["score"],
+        max_score=previous["max_score"], visible_score=previous["visible_score"],
+        exercise_version_id=previous["exercise_version_id"], history=history,
+        finished_at=parse_datetime(previous["finished_at"]) if previous.get("finished_at") else None,
+        claim_token="", claimed_at=None, heartbeat_at=None, progress=None, **fields)
+
+
+def submission_release_after_infra_error(*, submission_id: int, token: str, error: str,
+                                         retryable: bool = True) -> RetryDecision:
+    """The platform failed: back to queued for a retry, or give up as infrastructure_error (at once
+    when retrying cannot help). Neither costs the student an attempt, and an earlier grade is never
+    touched."""
     with transaction.atomic():
-        sub = Submission.objects.select_for_update().filter(
-            pk=submission_id, status=Submission.Status.RUNNING, claim_token=token).first()
+        sub = submission_claim_queryset(submission_id=submission_id, token=token).select_for_update().first()
         if sub is None:
             return RetryDecision(retry=False)
         failures = sub.infra_failures + 1
-        give_up = failures > settings.GRADING_INFRA_RETRIES
-        if give_up and sub.history and sub.history[-1].get("regraded_at"):
-            # A regrade the platform could not run: the grade it would have replaced stands.
-            previous, history = sub.history[-1], sub.history[:-1]
-            Submission.objects.filter(pk=sub.pk).update(
-                status=previous["status"], result=previous["result"], score=previous["score"],
-                max_score=previous["max_score"], visible_score=previous["visible_score"],
-                exercise_version_id=previous["exercise_version_id"], history=history,
-                finished_at=parse_datetime(previous["finished_at"]) if previous.get("finished_at") else None,
-                infra_failures=failures, claim_token="", claimed_at=None,
-                last_infra_error=f"regrade abandoned: {error}"[:2000])
+        give_up = failures > settings.GRADING_INFRA_RETRIES or not retryable
+        if give_up and _is_regrade(sub):
+            _restore_before_regrade(sub, infra_failures=failures, last_infra_error=f"regrade abandoned: {error}"[:2000])
             return RetryDecision(retry=False)
         Submission.objects.filter(pk=sub.pk).update(
             status=Submission.Status.INFRASTRUCTURE_ERROR if give_up else Submission.Status.QUEUED,
             infra_failures=failures, last_infra_error=error[:2000], claim_token="", claimed_at=None,
-            finished_at=timezone.now() if give_up else None,
+            heartbeat_at=None, queued_at=timezone.now(), finished_at=timezone.now() if give_up else None,
             result={"status": "infrastructure_error", "score": 0.0, "max_score": sub.exercise_version.max_score,
                     "output": "The grading infrastructure failed; this attempt does not count.", "tests": []}
             if give_up else sub.result)
@@ -204,108 +229,143 @@ def submission_release_after_infra_error(*, submission_id: int, token: str, erro
 
 
 def submission_grade(*, submission_id: int, token: str, sandbox_factory) -> str:
-    """Runs the grader on a claimed submission. Returns graded / retry / gave_up / lost_claim."""
+    """Runs the grader on a claimed submission, at its exercise version (materialised from the stored
+    bundle) and its training profile, under a job monitor (heartbeat, live progress, cancellation).
+    Returns graded / retry / gave_up / lost_claim / cancelled."""
     from grader.judge import grade
+    from grader.progress import Cancelled
     from grader.sandbox import SandboxUnavailable
-    from grader.spec import load_exercise
+    from workers.bundles import BundleMissing, exercise_for_version
+    from workers.monitor import JobMonitor
 
     sub = Submission.objects.select_related("exercise_version__exercise").get(pk=submission_id)
     version = sub.exercise_version
+    retryable = True
     try:
-        exercise = load_exercise(version.exercise.slug)
-        sandbox = sandbox_factory(version.queue)
-        result = grade(exercise, sub.filename, bytes(sub.data), sandbox=sandbox, seed=sub.seed).to_dict()
+        exercise, digest = exercise_for_version(version)
+        sandbox = sandbox_factory(sub.queue)
+        with JobMonitor(submission_claim_queryset(submission_id=submission_id, token=token)) as watch:
+            result = grade(exercise, sub.filename, bytes(sub.data), sandbox=sandbox, seed=sub.seed,
+                           profile=sub.training_profile or None, watch=watch).to_dict()
         error = result.get("output", "") if result["status"] == "infrastructure_error" else ""
+    except Cancelled:
+        return "cancelled"  # the row already says so; the sandbox is gone
     except SandboxUnavailable as exc:
         result, error = None, f"sandbox unavailable: {exc}"
+    except BundleMissing as exc:
+        result, error, retryable = None, str(exc), False
     except Exception as exc:  # a grader bug or a broken host is never the student's failure
         log.exception("grading submission %s failed", submission_id)
         result, error = None, f"{type(exc).__name__}: {exc}"
     if result is None or result["status"] == "infrastructure_error":
-        decision = submission_release_after_infra_error(submission_id=submission_id, token=token, error=error)
+        decision = submission_release_after_infra_error(submission_id=submission_id, token=token, error=error,
+                                                        retryable=retryable)
         if decision.retry:
             transaction.on_commit(lambda: submission_enqueue(submission=sub, countdown=decision.countdown))
             return "retry"
         return "gave_up"
-    if exercise.version != version.version:
-        result.setdefault("provenance", {})["submitted_against_version"] = version.version
+    provenance = result.setdefault("provenance", {})
+    provenance["exercise_version"] = version.version
+    provenance["bundle"] = digest
+    if exercise.version != version.version:  # the worker's check library or reference models differ
+        provenance["judged_with_version"] = exercise.version
+    if sub.training_profile:
+        provenance["profile"] = sub.training_profile
     if sub.history:
         previous = sub.history[-1]
-        result.setdefault("provenance", {})["regrade"] = {
+        provenance["regrade"] = {
             "number": len(sub.history), "requested_by": previous.get("regraded_by"),
             "requested_at": previous.get("regraded_at"), "previous_status": previous.get("status"),
-            "previous_score": previous.get("score"), "previous_exercise_version": previous.get("exercise_version")}
+            "previous_score": previous.get("score"), "previous_exercise_version": previous.get("exercise_version"),
+            "at": previous.get("regrade_at", "current")}
     return "graded" if submission_finish(submission_id=submission_id, token=token, result=result) else "lost_claim"
 
 
-def submission_requeue_stale(*, older_than_s: float | None = None, now=None) -> list[int]:
-    """Running claims older than the limit (a worker died mid-grading) go back to the queue, and
-    queued submissions older than it are sent again (their message may never have reached a broker
-    that was down; a duplicate message is harmless: the claim lets only one grading happen).
-    Without `older_than_s` a running claim's limit is that of its exercise version (version_stale_after_s)."""
+def submission_requeue_silent(*, now=None) -> list[int]:
+    """Running jobs whose heartbeat stopped (their worker process or host died) go back to the queue,
+    within JOB_HEARTBEAT_TIMEOUT_S; queued ones older than DGM_STALE_AFTER_S are sent again (their
+    message may never have reached a broker that was down; a duplicate is harmless: the claim lets
+    only one grading happen)."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=older_than_s if older_than_s is not None else settings.GRADING_STALE_AFTER_S)
-    for sub in Submission.objects.filter(status=Submission.Status.QUEUED, created_at__lt=cutoff).select_related(
-            "exercise_version"):
+    old = now - timedelta(seconds=settings.GRADING_STALE_AFTER_S)
+    for sub in Submission.objects.filter(status=Submission.Status.QUEUED, queued_at__lt=old):
         submission_enqueue(submission=sub)
-    requeued = []
-    for sub in Submission.objects.filter(status=Submission.Status.RUNNING, claimed_at__lt=cutoff).select_related(
-            "exercise_version"):
-        if older_than_s is None and sub.claimed_at > now - timedelta(
-                seconds=version_stale_after_s(version=sub.exercise_version)):
-            continue  # a training run still within its budget
-        with transaction.atomic():
-            if Submission.objects.filter(pk=sub.pk, status=Submission.Status.RUNNING,
-                                         claim_token=sub.claim_token).update(
-                    status=Submission.Status.QUEUED, claim_token="", claimed_at=None):
-                requeued.append(sub.pk)
-                transaction.on_commit(lambda s=sub: submission_enqueue(submission=s))
-    return requeued
+    silent = Submission.objects.filter(status=Submission.Status.RUNNING, heartbeat_at__lt=silent_since(now))
+    return claims_release(silent, match=lambda s: {"claim_token": s.claim_token},
+                          reset={"claim_token": "", "claimed_at": None},
+                          enqueue=lambda s: submission_enqueue(submission=s))
 
 
-def submission_regrade(*, submission: Submission, requested_by=None) -> bool:
-    """Grades a finished submission again, against the exercise's current version, through the
-    normal queue. The earlier result moves to `history` (provenance: who asked, when, what it was);
-    the new result records which regrade it is. A pending submission is left alone (returns False)."""
-    done = Submission.FINISHED + (Submission.Status.INFRASTRUCTURE_ERROR,)
+REGRADE_AT = ("current", "submitted")
+
+
+def submission_regrade(*, submission: Submission, requested_by=None, at: str = "current") -> bool:
+    """Grades a finished submission again through the normal queue, at the exercise's current version
+    (`at="current"`) or at the version it was last graded against (`at="submitted"`: the same checks,
+    from that version's stored bundle). The earlier result moves to `history` (provenance: who asked,
+    when, what it was); the new result records which regrade it is. A pending submission is left
+    alone (returns False)."""
+    if at not in REGRADE_AT:
+        raise ValidationError(f"regrade at {at!r}: choose one of {', '.join(REGRADE_AT)}")
+    done = Submission.FINISHED + Submission.FREE
     with transaction.atomic():
-        sub = (Submission.objects.select_for_update().select_related("course_exercise__exercise")
+        sub = (Submission.objects.select_for_update().select_related("course_exercise__exercise", "exercise_version")
                .filter(pk=submission.pk, status__in=done).first())
         if sub is None:
             return False
-        version = sub.course_exercise.exercise.current_version
+        version = (sub.course_exercise.exercise.current_version if at == "current" else None) or sub.exercise_version
+        if at == "submitted" and version.bundle_id is None:
+            raise ValidationError(f"Version {version.version} has no stored bundle, so it cannot be regraded "
+                                  "at that version; regrade at the current version.")
         entry = {"status": sub.status, "result": sub.result, "score": sub.score, "max_score": sub.max_score,
                  "visible_score": sub.visible_score, "exercise_version_id": sub.exercise_version_id,
                  "exercise_version": sub.exercise_version.version,
                  "finished_at": sub.finished_at.isoformat() if sub.finished_at else None,
-                 "regraded_by": getattr(requested_by, "username", None), "regraded_at": timezone.now().isoformat()}
+                 "regraded_by": getattr(requested_by, "username", None), "regraded_at": timezone.now().isoformat(),
+                 "regrade_at": at}
         Submission.objects.filter(pk=sub.pk).update(
             status=Submission.Status.QUEUED, history=[*sub.history, entry], result=None, score=None,
             visible_score=None, max_score=None, finished_at=None, claim_token="", claimed_at=None, worker="",
-            infra_failures=0, last_infra_error="", exercise_version=version or sub.exercise_version)
+            worker_node="", heartbeat_at=None, progress=None, queued_at=timezone.now(),
+            infra_failures=0, last_infra_error="", exercise_version=version, **job_placement(version=version))
         sub.refresh_from_db()
         transaction.on_commit(lambda: submission_enqueue(submission=sub))
     return True
 
 
-def submission_regrade_all(*, course_exercise: CourseExercise, requested_by=None) -> int:
+def submission_regrade_all(*, course_exercise: CourseExercise, requested_by=None, at: str = "current") -> int:
     """Regrades every finished submission of a course exercise; returns how many were enqueued."""
     ids = list(Submission.objects.filter(course_exercise=course_exercise).exclude(
         status__in=Submission.PENDING).values_list("pk", flat=True))
-    return sum(submission_regrade(submission=Submission(pk=pk), requested_by=requested_by) for pk in ids)
+    return sum(submission_regrade(submission=Submission(pk=pk), requested_by=requested_by, at=at) for pk in ids)
 
 
 def submission_requeue_dead_workers(*, host: str | None = None) -> list[int]:
     """Running claims held by worker processes of this host that no longer exist (SIGKILL, OOM kill)
-    go back to the queue at once, without waiting for DGM_STALE_AFTER_S. Called when a worker starts."""
-    requeued = []
-    running = Submission.objects.filter(status=Submission.Status.RUNNING).select_related("exercise_version")
-    for sub in claimed_by_dead_workers(running, host):
-        with transaction.atomic():
-            if Submission.objects.filter(pk=sub.pk, status=Submission.Status.RUNNING,
-                                         claim_token=sub.claim_token).update(
-                    status=Submission.Status.QUEUED, claim_token="", claimed_at=None):
-                requeued.append(sub.pk)
-                transaction.on_commit(lambda s=sub: submission_enqueue(submission=s))
-    return requeued
+    go back to the queue at once, without waiting for their heartbeat to time out. Called when a
+    worker starts."""
+    running = Submission.objects.filter(status=Submission.Status.RUNNING)
+    return claims_release(claimed_by_dead_workers(running, host), match=lambda s: {"claim_token": s.claim_token},
+                          reset={"claim_token": "", "claimed_at": None},
+                          enqueue=lambda s: submission_enqueue(submission=s))
 
+
+def submission_cancel(*, submission: Submission, by) -> bool:
+    """The owner (or an instructor of the course) stops a queued or running job. A queued one is never
+    claimed; a running one's worker sees its claim gone at the next heartbeat, kills and removes the
+    sandbox and stores nothing. Cancelled costs no attempt; a cancelled regrade leaves the grade it
+    would have replaced. Returns False if the job had already finished."""
+    with transaction.atomic():
+        sub = Submission.objects.select_for_update().filter(pk=submission.pk, status__in=Submission.PENDING).first()
+        if sub is None:
+            return False
+        if _is_regrade(sub):
+            _restore_before_regrade(sub, last_infra_error=f"regrade cancelled by {getattr(by, 'username', '?')}")
+            return True
+        Submission.objects.filter(pk=sub.pk).update(
+            status=Submission.Status.CANCELLED, finished_at=timezone.now(), claim_token="", heartbeat_at=None,
+            result={"status": "cancelled", "score": 0.0, "max_score": sub.exercise_version.max_score, "tests": [],
+                    "output": f"Cancelled by {getattr(by, 'username', 'its owner')} while "
+                              f"{'running' if sub.status == Submission.Status.RUNNING else 'queued'}; "
+                              "this attempt does not count."})
+    return True

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -11,7 +12,7 @@ from catalog.views import exercise_detail
 from leaderboard.selectors import submission_training_panel
 
 from .selectors import submission_get_for_viewer, submission_sample_grid_png, submission_to_dict
-from .services import submission_create
+from .services import submission_cancel, submission_create
 
 EDITOR_FILENAME = "solution.py"
 
@@ -62,10 +63,11 @@ def submission_detail(request, submission_id):
              for status in ("passed", "failed", "error", "hidden")}
     return render(request, "submissions/detail.html", {
         "submission": submission, "ce": submission.course_exercise, "data": data, "result": result, "tests": tests,
-        "percent": percent, "tally": tally, "pending": submission.status in ("queued", "running"),
+        "percent": percent, "tally": tally, "pending": submission.is_pending,
         "output_html": markdown_to_safe_html(result.get("output") or ""),
-        "data_json": {"id": submission.pk, "status": submission.status,
-                      "api": reverse("api-submission-detail", args=[submission.pk])},
+        "data_json": {"id": submission.pk, "status": submission.status, "wait": data["wait"],
+                      "running": data["running"], "api": reverse("api-submission-detail", args=[submission.pk])},
+        "wait": data["wait"], "running": data["running"],
         "instructor": instructor,
         "training": submission_training_panel(submission=submission, result=result, instructor=instructor),
     })
@@ -82,3 +84,15 @@ def submission_sample_grid(request, submission_id):
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def submission_cancel_view(request, submission_id):
+    """The owner (or an instructor) cancels a queued or running job; it costs no attempt."""
+    submission, _ = submission_get_for_viewer(user=request.user, submission_id=submission_id)
+    if submission_cancel(submission=submission, by=request.user):
+        messages.success(request, "Cancelled. This submission does not count as an attempt.")
+    else:
+        messages.error(request, "This submission had already finished, so there was nothing to cancel.")
+    return redirect("submission-detail", submission_id=submission.pk)

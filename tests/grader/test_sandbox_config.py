@@ -66,7 +66,7 @@ def test_a_harness_that_dies_before_student_code_is_an_infrastructure_error():
     class BrokenImage(Sandbox):
         name = "broken"
 
-        def run(self, job, limits):
+        def run(self, job, limits, **_):
             return SandboxRun(stdout=b"", stderr=b"ModuleNotFoundError: No module named 'torch'", exit_code=1)
 
     exercise = load_exercise("vae-reparam")

@@ -58,9 +58,7 @@ def test_the_training_table_is_parsed(monkeypatch):
     assert training.profile("tiny").n_samples == 100 and training.profile("tiny").device == "cpu"
     assert training.options(training.profile("tiny")) == {"temperature": 0.9, "lr": 0.05}  # the profile's win
     assert training.options(training.profile("gpu")) == {"temperature": 1.0}
-    monkeypatch.setenv("DGM_TRAINING_PROFILE", "gpu")
-    assert training.profile().name == "gpu" and training.profile().device == "cuda"
-    monkeypatch.delenv("DGM_TRAINING_PROFILE")
+    assert training.profile("gpu").name == "gpu" and training.profile("gpu").device == "cuda"
     with pytest.raises(SpecError, match="no training profile 'cpu'"):  # the default, which this fixture lacks
         training.profile()
     assert load_exercise("vae-reparam").training is None

@@ -83,13 +83,13 @@ def _test_database_url(db: dict) -> str:
 @pytest.fixture
 def start_worker(redis_server, transactional_db):
     """Starts `celery -A config worker -Q <queues> --concurrency 1` on the same test database and Redis
-    (queues "cpu" unless told, e.g. "cpu,gpu"); extra environment variables override the worker's
+    (queues "quick" unless told, e.g. "training"); extra environment variables override the worker's
     settings (e.g. DGM_TRAINING_PROFILE). Stopped at teardown."""
     from django.db import connection
 
     procs = []
 
-    def start(queues: str = "cpu", **extra_env):
+    def start(queues: str = "quick", **extra_env):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": redis_server,
                "DATABASE_URL": _test_database_url(connection.settings_dict),
                "PYTHONPATH": os.pathsep.join([str(PLATFORM_DIR), str(REPO_ROOT)]), **extra_env}

@@ -72,12 +72,12 @@ def graded(world, user, fid, *, created_at=None, **result_kwargs) -> Submission:
 
 
 def add_training_exercise(world):
-    """`world` plus a training exercise (queue gpu, profiles cpu and tiny) in its course and a third student
+    """`world` plus a training exercise (profiles cpu and tiny) in its course and a third student
     (the `board_world` fixture)."""
     exercise = Exercise.objects.create(slug="toy-train")
     version = ExerciseVersion.objects.create(
         exercise=exercise, version="toyversion01", title="Train a toy model", statement_md="Train it.",
-        starter_py="", starter_ipynb="{}", queue="gpu", max_score=4.0,
+        starter_py="", starter_ipynb="{}", max_score=4.0,
         checks=[{"name": "trains", "title": "Training finishes", "points": 2.0, "visibility": "visible"},
                 {"name": "samples_valid", "title": "Samples are images", "points": 2.0, "visibility": "visible"}],
         training={"dataset": "fashion-mnist", "profiles": copy.deepcopy(PROFILES)})

@@ -1,9 +1,10 @@
-"""The claim, the grading service, retries after platform failures, the stale sweep."""
+"""The claim, the grading service, retries after platform failures, the sweep of silent jobs, queue routing."""
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from submissions.services import (
     submission_create,
     submission_finish,
     submission_grade,
-    submission_requeue_stale,
+    submission_requeue_silent,
 )
 
 from .conftest import SOLUTION
@@ -66,7 +67,7 @@ def test_only_the_claim_holder_can_finish(world, enqueued):
 class Unavailable:
     name = "broken"
 
-    def run(self, job, limits):
+    def run(self, job, limits, **_):
         raise SandboxUnavailable("Docker engine not reachable (test)")
 
 
@@ -82,7 +83,7 @@ def test_duplicate_delivery_grades_once(world, enqueued, monkeypatch):
     monkeypatch.setattr(tasks, "sandbox_for_queue", factory)
     assert tasks.grade_submission.run(sub.pk) == "graded"
     assert tasks.grade_submission.run(sub.pk) == "not-claimed"
-    assert runs == ["cpu"]
+    assert runs == ["quick"]
     sub.refresh_from_db()
     assert sub.status == "graded" and sub.score == sub.max_score == 13
     assert all(t["status"] == "passed" for t in sub.result["tests"])
@@ -122,7 +123,7 @@ def test_infrastructure_result_from_the_grader_is_retried(world, enqueued, djang
     class Failing:
         name = "x"
 
-        def run(self, job, limits):
+        def run(self, job, limits, **_):
             raise SandboxUnavailable("image missing")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -142,15 +143,22 @@ def test_an_earlier_grade_is_never_overwritten_by_a_platform_failure(world, enqu
     assert sub.score == 5.0
 
 
-def test_stale_running_claims_are_requeued(world, enqueued, django_capture_on_commit_callbacks):
+def test_running_claims_whose_heartbeat_stopped_are_requeued(world, enqueued, settings,
+                                                              django_capture_on_commit_callbacks):
+    """A job is alive while its heartbeat is fresh, however long it has run; silent for longer than
+    JOB_HEARTBEAT_TIMEOUT_S, it goes back to its queue."""
+    settings.JOB_HEARTBEAT_TIMEOUT_S = 60
     stale, fresh = _submit(world), _submit(world, user=world.peer)
     old_token = submission_claim(submission_id=stale.pk, worker="dead")
     submission_claim(submission_id=fresh.pk, worker="alive")
-    Submission.objects.filter(pk=stale.pk).update(claimed_at=timezone.now() - timedelta(hours=2))
+    now = timezone.now()
+    Submission.objects.filter(pk=stale.pk).update(heartbeat_at=now - timedelta(seconds=61))
+    Submission.objects.filter(pk=fresh.pk).update(claimed_at=now - timedelta(hours=5),
+                                                  heartbeat_at=now - timedelta(seconds=5))
     enqueued.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert submission_requeue_stale(older_than_s=3600) == [stale.pk]
-    assert enqueued == [(stale.pk, "cpu", None)]
+        assert submission_requeue_silent() == [stale.pk]
+    assert enqueued == [(stale.pk, "quick", None)]
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.status == "queued" and fresh.status == "running"
@@ -159,27 +167,18 @@ def test_stale_running_claims_are_requeued(world, enqueued, django_capture_on_co
                                  result={"status": "graded", "score": 1.0, "max_score": 13.0, "tests": []})
 
 
-def test_requeue_stale_command(world, enqueued, django_capture_on_commit_callbacks):
+def test_sweep_jobs_command(world, enqueued, django_capture_on_commit_callbacks):
     from io import StringIO
 
     from django.core.management import call_command
 
     sub = _submit(world)
     submission_claim(submission_id=sub.pk, worker="dead")
-    Submission.objects.filter(pk=sub.pk).update(claimed_at=timezone.now() - timedelta(hours=2))
+    Submission.objects.filter(pk=sub.pk).update(heartbeat_at=timezone.now() - timedelta(hours=2))
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("requeue_stale", "--older-than", "60", stdout=out)
-    assert f"[{sub.pk}]" in out.getvalue()
-
-
-def test_gpu_exercises_go_to_the_gpu_queue(world, enqueued, django_capture_on_commit_callbacks):
-    version = world.exercise.current_version
-    version.queue = "gpu"
-    version.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        sub = _submit(world)
-    assert enqueued == [(sub.pk, "gpu", None)]
+        call_command("sweep_jobs", stdout=out)
+    assert f"requeued 1 submission(s) [{sub.pk}]" in out.getvalue()
 
 
 @contextmanager
@@ -218,6 +217,35 @@ def test_the_sweep_resends_long_queued_submissions(world, enqueued, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         sub = _submit(world)
     assert [s[0] for s in enqueued] == [sub.pk]
-    Submission.objects.filter(pk=sub.pk).update(created_at=timezone.now() - timedelta(hours=2))
-    submission_requeue_stale()
+    Submission.objects.filter(pk=sub.pk).update(queued_at=timezone.now() - timedelta(hours=2))
+    submission_requeue_silent()
     assert [s[0] for s in enqueued] == [sub.pk, sub.pk]  # sent again; the claim keeps it to one grading
+
+
+def test_queues_follow_the_cost_and_the_profile_travels_with_the_job(board_world, enqueued, settings,
+                                                                     django_capture_on_commit_callbacks):
+    """A function grading goes to `quick`; a training job to `training` at a CPU profile and to `gpu` at a
+    CUDA one, with the platform's profile stored on the submission (the worker trains at that one)."""
+    from leaderboard.services import baseline_queue, baseline_request
+    from workers.queues import GPU, QUICK, TRAINING
+
+    w = board_world
+    w.train_version.training["profiles"]["gpu"] = {"steps": 1, "batch_size": 1, "train_time_s": 10,
+                                                   "sample_time_s": 10, "n_samples": 10, "device": "cuda"}
+    w.train_version.save()
+    settings.TRAINING_PROFILE = "tiny"
+    with django_capture_on_commit_callbacks(execute=True):
+        quick = _submit(w)
+        tiny = submission_create(user=w.owner, course_exercise=w.train_ce, filename="solution.py", data=SOLUTION)
+    settings.TRAINING_PROFILE = "gpu"
+    with django_capture_on_commit_callbacks(execute=True):
+        gpu = submission_create(user=w.owner, course_exercise=w.train_ce, filename="solution.py", data=SOLUTION)
+    assert [(q.queue, q.training_profile) for q in (quick, tiny, gpu)] == [
+        (QUICK, ""), (TRAINING, "tiny"), (GPU, "gpu")]
+    assert enqueued == [(quick.pk, QUICK, None), (tiny.pk, TRAINING, None), (gpu.pk, GPU, None)]
+    with django_capture_on_commit_callbacks(execute=False):
+        baseline = baseline_request(exercise_version=w.train_version, profile="cpu")
+    assert baseline_queue(baseline=baseline) == TRAINING  # baselines never go to the quick queue
+    settings.TRAINING_PROFILE = "huge"
+    with pytest.raises(ValidationError, match="no training profile 'huge'"):
+        submission_create(user=w.owner, course_exercise=w.train_ce, filename="solution.py", data=SOLUTION)

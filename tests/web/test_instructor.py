@@ -296,7 +296,7 @@ def test_regrade_keeps_the_earlier_result_and_records_provenance(client, world, 
     assert response.status_code == 302 and response["Location"] == f"/submissions/{sub.pk}/"
     sub.refresh_from_db()
     assert sub.status == "queued" and sub.result is None
-    assert enqueued[-1] == (sub.pk, "cpu", None)  # enqueued like a normal grading
+    assert enqueued[-1] == (sub.pk, "quick", None)  # enqueued like a normal grading
     assert len(sub.history) == 1 and sub.history[0]["score"] == 5.0
     assert sub.history[0]["regraded_by"] == "teacher"
     # a pending submission is not regraded twice
@@ -333,7 +333,7 @@ def test_a_regrade_the_platform_cannot_run_keeps_the_earlier_grade(world, enqueu
     class Unavailable:
         name = "x"
 
-        def run(self, job, limits):
+        def run(self, job, limits, **_):
             raise SandboxUnavailable("Docker engine not reachable")
 
     settings.GRADING_INFRA_RETRIES = 0

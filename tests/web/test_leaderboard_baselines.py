@@ -1,11 +1,10 @@
 """Reference baselines: requested once per (exercise version, profile), computed by a task on the
-exercise's queue through grader.baselines, stored as a board row; sync_exercises and
+training queue through grader.baselines, stored as a board row; sync_exercises and
 compute_baselines queue the missing ones; a worker that starts requeues those claimed by dead workers of
-its host. Also which sandbox image a gpu-queue worker uses."""
+its host. Also which sandbox image each queue's worker uses."""
 import io
 import shutil
 import subprocess
-import sys
 import types
 from datetime import timedelta
 
@@ -32,25 +31,33 @@ def sent(monkeypatch):
     return calls
 
 
-@pytest.fixture
-def fake_grader(monkeypatch):
-    """grader.baselines.compute_baseline and load_exercise stand-ins: the real ones train for minutes."""
-    calls = []
-    state = {"version": "toyversion01", "raise": None}
+class FakeGrader:
+    """Stands in for grader.baselines.compute_baseline and the bundle loader (injected into
+    baseline_compute): the real ones train for minutes."""
 
-    def compute_baseline(exercise, profile, sandbox):
-        calls.append((exercise.slug, profile, sandbox))
-        if state["raise"]:
-            raise state["raise"]
+    def __init__(self):
+        self.calls, self.failure = [], None
+
+    def compute(self, exercise, profile, sandbox, watch):
+        self.calls.append((exercise.slug, profile, sandbox))
+        if self.failure:
+            raise self.failure
+        watch.report({"phase": "training", "step": 3})
         return {**training_result(61.5, profile=profile)["training"], "label": "Reference solution",
-                "exercise_version": state["version"], "profile": profile}
+                "exercise_version": "toyversion01", "profile": profile}
 
-    monkeypatch.setitem(sys.modules, "grader.baselines", types.SimpleNamespace(compute_baseline=compute_baseline))
-    import grader.spec
+    @staticmethod
+    def exercise_for(version):
+        return types.SimpleNamespace(slug=version.exercise.slug, version=version.version), "digest"
 
-    monkeypatch.setattr(grader.spec, "load_exercise",
-                        lambda slug: types.SimpleNamespace(slug=slug, version=state["version"]))
-    return calls, state
+    def run(self, baseline_id, sandbox_factory=lambda q: "box"):
+        return baseline_compute(baseline_id=baseline_id, sandbox_factory=sandbox_factory, compute=self.compute,
+                                exercise_for=self.exercise_for)
+
+
+@pytest.fixture
+def fake_grader():
+    return FakeGrader()
 
 
 def test_a_baseline_is_requested_once_and_sent_to_the_exercises_queue(board_world, sent,
@@ -59,56 +66,57 @@ def test_a_baseline_is_requested_once_and_sent_to_the_exercises_queue(board_worl
     with django_capture_on_commit_callbacks(execute=True):
         requested = baseline_request_missing(profile="cpu")
     assert [(b.exercise_version, b.profile, b.status) for b in requested] == [(w.train_version, "cpu", "queued")]
-    assert sent == [(requested[0].pk, "gpu")]
+    assert sent == [(requested[0].pk, "training")]
     assert baseline_request_missing(profile="gpu") == []  # the exercise has no such profile
     baseline = requested[0]
     with django_capture_on_commit_callbacks(execute=True):
         assert baseline_request(exercise_version=w.train_version, profile="cpu") == baseline  # still queued: resent
-        Baseline.objects.filter(pk=baseline.pk).update(status="running", claimed_at=timezone.now())
+        Baseline.objects.filter(pk=baseline.pk).update(status="running", claimed_at=timezone.now() - timedelta(
+            hours=5), heartbeat_at=timezone.now())
         assert baseline_request(exercise_version=w.train_version, profile="cpu") is None  # being computed
-        Baseline.objects.filter(pk=baseline.pk).update(claimed_at=timezone.now() - timedelta(hours=2))
-        assert baseline_request(exercise_version=w.train_version, profile="cpu") == baseline  # its worker vanished
+        Baseline.objects.filter(pk=baseline.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+        assert baseline_request(exercise_version=w.train_version, profile="cpu") == baseline  # its worker went silent
         Baseline.objects.filter(pk=baseline.pk).update(status="failed", error="boom")
         assert baseline_request(exercise_version=w.train_version, profile="cpu") == baseline
         assert Baseline.objects.get(pk=baseline.pk).error == ""
         Baseline.objects.filter(pk=baseline.pk).update(status="done")
         assert baseline_request(exercise_version=w.train_version, profile="cpu") is None
-    assert Baseline.objects.count() == 1 and sent == [(baseline.pk, "gpu")] * 4
+    assert Baseline.objects.count() == 1 and sent == [(baseline.pk, "training")] * 4
 
 
 def test_the_task_computes_and_stores_a_baseline_once(board_world, sent, fake_grader):
     w = board_world
-    calls, _ = fake_grader
     baseline = baseline_request(exercise_version=w.train_version, profile="cpu")
     sandboxes = []
-    assert baseline_compute(baseline_id=baseline.pk, sandbox_factory=lambda q: sandboxes.append(q) or "box") == "done"
-    assert calls == [("toy-train", "cpu", "box")] and sandboxes == ["gpu"]
+    assert fake_grader.run(baseline.pk, sandbox_factory=lambda q: sandboxes.append(q) or "box") == "done"
+    assert fake_grader.calls == [("toy-train", "cpu", "box")] and sandboxes == ["training"]
     baseline.refresh_from_db()
     assert (baseline.status, baseline.fid, baseline.n_samples, baseline.label) == ("done", 61.5, 1000,
                                                                                    "Reference solution")
     assert baseline.computed_at is not None and baseline.worker == worker_identity()
-    assert baseline_compute(baseline_id=baseline.pk, sandbox_factory=lambda q: "box") == "not-claimed"
-    assert len(calls) == 1
+    assert fake_grader.run(baseline.pk) == "not-claimed"
+    assert len(fake_grader.calls) == 1
 
 
 @pytest.mark.parametrize("failure, message", [
-    ("changed", "run sync_exercises"),
+    ("no bundle", "has no stored bundle"),
     (RuntimeError("CUDA out of memory"), "RuntimeError: CUDA out of memory"),
 ])
 def test_a_failed_baseline_says_why_and_can_be_asked_for_again(board_world, sent, fake_grader, failure, message):
     w = board_world
-    _, state = fake_grader
-    if failure == "changed":
-        state["version"] = "newer"
-    else:
-        state["raise"] = failure
     baseline = baseline_request(exercise_version=w.train_version, profile="cpu")
-    assert baseline_compute(baseline_id=baseline.pk, sandbox_factory=lambda q: "box") == "failed"
+    if failure == "no bundle":  # the real loader, on a version synced before bundles were stored
+        outcome = baseline_compute(baseline_id=baseline.pk, sandbox_factory=lambda q: "box",
+                                   compute=fake_grader.compute)
+    else:
+        fake_grader.failure = failure
+        outcome = fake_grader.run(baseline.pk)
+    assert outcome == "failed"
     baseline.refresh_from_db()
     assert baseline.status == "failed" and message in baseline.error and baseline.fid is None
     out = io.StringIO()
     call_command("compute_baselines", "--slug", "toy-train", stdout=out)
-    assert "queued    baseline toy-train (cpu" in out.getvalue() and "on queue gpu" in out.getvalue()
+    assert "queued    baseline toy-train (cpu" in out.getvalue() and "on queue training" in out.getvalue()
 
 
 def test_a_starting_worker_requeues_only_the_baselines_of_dead_workers_of_its_host(
@@ -130,9 +138,9 @@ def test_a_starting_worker_requeues_only_the_baselines_of_dead_workers_of_its_ho
     assert dict(Baseline.objects.values_list("profile", "status")) == {"cpu": "queued", "tiny": "running",
                                                                       "gpu": "running"}
     dead = Baseline.objects.get(profile="cpu")
-    assert dead.claimed_at is None and sent == [(dead.pk, "gpu")]
-    assert f"requeued baselines claimed by dead workers: [{dead.pk}]" in caplog.text
-    assert baseline_compute(baseline_id=dead.pk, sandbox_factory=lambda q: "box") == "done"  # claimable again
+    assert dead.claimed_at is None and sent == [(dead.pk, "training")]
+    assert f"'baselines': [{dead.pk}]" in caplog.text
+    assert fake_grader.run(dead.pk) == "done"  # claimable again
 
 
 def test_compute_baselines_command(board_world, sent):
@@ -172,35 +180,34 @@ def test_sync_exercises_stores_the_profiles_and_queues_the_missing_baseline(db, 
     for slug in ("vae-reparam", "fashion-train"):
         shutil.copytree(grader.spec.EXERCISES_DIR / "vae-reparam", root / slug)
     toml = root / "fashion-train" / "exercise.toml"
-    toml.write_text(toml.read_text().replace('queue = "cpu"', 'queue = "gpu"') + TRAINING_TABLE)
+    toml.write_text(toml.read_text() + TRAINING_TABLE)
     monkeypatch.setattr(grader.spec, "EXERCISES_DIR", root)
     out = io.StringIO()
     call_command("sync_exercises", "fashion-train", "vae-reparam", stdout=out)
     version = ExerciseVersion.objects.get(exercise__slug="fashion-train")
-    assert version.is_training and version.queue == "gpu"
+    assert version.is_training and version.bundle is not None
     assert version.training["profiles"]["cpu"] == {"steps": 500, "batch_size": 64, "train_time_s": 300,
                                                    "sample_time_s": 60, "n_samples": 1000, "device": "cpu"}
     assert version.training["profiles"]["gpu"]["device"] == "cuda"
-    assert "baseline  fashion-train (cpu) queued on gpu" in out.getvalue()
+    assert "baseline  fashion-train (cpu) queued on training" in out.getvalue()
     assert Baseline.objects.get().exercise_version == version and "baseline  vae-reparam" not in out.getvalue()
     assert not ExerciseVersion.objects.get(exercise__slug="vae-reparam").is_training
 
 
-@pytest.mark.parametrize("profile, queue, variant", [("cpu", "gpu", "cpu"), ("gpu", "gpu", "cuda"),
-                                                     ("gpu", "cpu", "cpu")])
-def test_a_gpu_queue_worker_uses_the_cuda_image_only_with_the_gpu_profile(monkeypatch, settings, profile, queue,
-                                                                          variant):
+@pytest.mark.parametrize("queue, variant, warm", [("quick", "cpu", 2), ("training", "cpu", 0), ("gpu", "cuda", 0)])
+def test_each_queue_has_its_sandbox_image_and_only_quick_keeps_warm_containers(monkeypatch, settings, queue,
+                                                                               variant, warm):
     import grader.image
     import grader.sandbox.docker_sandbox as docker_sandbox
-    from submissions import tasks
+    from workers import sandboxes
 
     built = []
-    monkeypatch.setattr(tasks, "_SANDBOXES", {})
+    monkeypatch.setattr(sandboxes, "_SANDBOXES", {})
     monkeypatch.setattr(grader.image, "build_image", lambda v, log=None: built.append(v) or f"image-{v}")
     monkeypatch.setattr(docker_sandbox, "docker_client", lambda: "client")
-    monkeypatch.setattr(docker_sandbox, "DockerSandbox", lambda image, client, warm=0: (image, client))
-    settings.TRAINING_PROFILE = profile
-    assert tasks.sandbox_for_queue(queue) == (f"image-{variant}", "client") and built == [variant]
+    monkeypatch.setattr(docker_sandbox, "DockerSandbox", lambda image, client, warm=0: (image, client, warm))
+    settings.GRADING_WARM_CONTAINERS = 2
+    assert sandboxes.sandbox_for_queue(queue) == (f"image-{variant}", "client", warm) and built == [variant]
 
 
 def test_a_bad_training_profile_fails_loudly(monkeypatch):

@@ -231,7 +231,7 @@ def test_a_running_training_grading_says_how_long_it_may_take(client, board_worl
     submission_claim(submission_id=sub.pk, worker="test:1")
     client.force_login(w.owner)
     page = client.get(reverse("submission-detail", args=[sub.pk])).content.decode()
-    assert 'data-status="running"' in page and "up to about\n      12 minutes" in page  # 600 s + 120 s
+    assert 'data-status="running"' in page and "up to about 12 minutes, profile <code>cpu</code>" in page  # 600 + 120 s
     assert client.get(f"/api/submissions/{sub.pk}/").json()["leaderboard_entry"] is None
 
 

@@ -23,7 +23,7 @@ def test_sync_is_idempotent_and_creates_every_exercise():
     assert again.created == again.updated == [] and len(again.unchanged) == len(first.created)
     assert ExerciseVersion.objects.count() == len(first.created)
     version = ExerciseVersion.objects.get(exercise__slug="vae-reparam")
-    assert version.queue == "cpu" and version.max_score == 13
+    assert version.bundle is not None and version.max_score == 13
     assert "def reparameterize" in version.starter_py
     assert '"nbformat": 4' in version.starter_ipynb
     assert {c["name"] for c in version.checks} >= {"mean", "gradients"}
@@ -51,7 +51,7 @@ def test_submission_is_stored_and_enqueued_on_commit(world, enqueued, django_cap
         sub = submission_create(user=world.owner, course_exercise=world.ce, filename="solution.py", data=SOLUTION)
     assert sub.status == "queued" and bytes(sub.data) == SOLUTION
     assert sub.exercise_version == world.exercise.current_version
-    assert enqueued == [(sub.pk, "cpu", None)]
+    assert enqueued == [(sub.pk, "quick", None)] and sub.queue == "quick" and sub.queued_at is not None
 
 
 def test_outsider_cannot_submit(world, enqueued):

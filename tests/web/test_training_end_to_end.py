@@ -1,8 +1,9 @@
 """A training exercise end to end, on the CPU at the tiny profile: two students submit
-`ddpm-train` through the API, a real Celery worker (queues cpu and gpu, as the demo runs
-it) trains each submission in the Docker sandbox, samples in a second one and scores the
-samples; the reference baseline is computed by the same worker through the same
-pipeline. The correct submission must rank above the buggy one, and the board must show
+`ddpm-train` through the API, a real Celery worker of the training queue (as the demo runs
+it) trains each submission in the Docker sandbox at the profile stored with the job, samples
+in a second one and scores the samples; the reference baseline is computed by the same
+worker through the same pipeline. While a job trains, its page gets live progress (steps and
+the loss). The correct submission must rank above the buggy one, and the board must show
 both students and the baseline."""
 from __future__ import annotations
 
@@ -38,22 +39,26 @@ def _submit(client: Client, token: str, course: str, path) -> int:
     return response.json()["id"]
 
 
-def _wait_until_done(submission_ids: list[int], baseline: Baseline, worker) -> None:
+def _wait_until_done(submission_ids: list[int], baseline: Baseline, worker) -> list[dict]:
+    """Polls until all are finished; returns the live progress seen meanwhile."""
     deadline = time.monotonic() + DEADLINE_S
+    seen = []
     while time.monotonic() < deadline:
         assert worker.poll() is None, f"the worker died; log: {worker.log_path}"
-        states = set(Submission.objects.filter(pk__in=submission_ids).values_list("status", flat=True))
+        rows = list(Submission.objects.filter(pk__in=submission_ids).values_list("status", "progress"))
+        states = {status for status, _ in rows}
+        seen += [progress for status, progress in rows if status == "running" and progress]
         baseline.refresh_from_db()
         finished = not states & set(Submission.PENDING)
         if finished and baseline.status in (Baseline.Status.DONE, Baseline.Status.FAILED):
-            return
-        time.sleep(2)
+            return seen
+        time.sleep(1)
     raise AssertionError(f"not done within {DEADLINE_S} s: submissions {states}, baseline {baseline.status}")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_correct_ddpm_train_ranks_above_a_buggy_one_beside_the_baseline(start_worker, settings):
-    settings.TRAINING_PROFILE = PROFILE  # the board compares the profile the worker trains at
+    settings.TRAINING_PROFILE = PROFILE  # stored with each job: the worker trains at it; the board compares it
     exercise_sync(slug="ddpm-train")
     exercise = Exercise.objects.get(slug="ddpm-train")
     instructor = user_create(username="teacher", password="correct horse battery")
@@ -65,13 +70,18 @@ def test_correct_ddpm_train_ranks_above_a_buggy_one_beside_the_baseline(start_wo
     course_exercise_create(course=course, exercise=exercise, points=10)
     tokens = {name: api_token_create(user=user)[1] for name, user in students.items()}
 
-    worker = start_worker(queues="cpu,gpu", DGM_TRAINING_PROFILE=PROFILE)
+    worker = start_worker(queues="training")  # the worker has no profile setting of its own
     baseline = baseline_request(exercise_version=exercise.current_version, profile=PROFILE)
     assert baseline is not None
     client = Client()
     correct = _submit(client, tokens["alice"], course.slug, EXERCISE / "solution.py")
     buggy = _submit(client, tokens["bob"], course.slug, EXERCISE / "wrong" / BUGGY)
-    _wait_until_done([correct, buggy], baseline, worker)
+    progress = _wait_until_done([correct, buggy], baseline, worker)
+    training = [p for p in progress if p.get("phase") == "training" and (p.get("step") or 0) > 0]
+    assert training, f"no live training progress was seen: {progress[-3:]}"
+    assert any(len(p["series"].get("loss", [])) >= 2 for p in training), training[-1]
+    assert all(p["budget_s"] == exercise.current_version.training["profiles"][PROFILE]["train_time_s"]
+               for p in training)
 
     results = {pk: Submission.objects.get(pk=pk).result for pk in (correct, buggy)}
     for pk, result in results.items():

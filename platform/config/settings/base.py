@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "catalog",
     "submissions",
     "leaderboard",
+    "workers",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +76,7 @@ NPM_MODULES = REPO_ROOT / "build" / "npm" / "node_modules"
 STATICFILES_DIRS += [(prefix, NPM_MODULES / sub) for prefix, sub in
                      (("vendor/katex", "katex/dist"), ("vendor/hljs", "@highlightjs/cdn-assets"))
                      if (NPM_MODULES / sub).is_dir()]
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))  # collectstatic's output (prod)
 
 # Uploads: the grader's own limit is 1 MB; the web refuses bigger files before reading them.
 SUBMISSION_MAX_BYTES = env_int("DGM_SUBMISSION_MAX_BYTES", 1_000_000, minimum=1)
@@ -90,20 +91,28 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_TASK_DEFAULT_QUEUE = "quick"  # workers.queues: quick, training, gpu
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("DGM_BROKER_VISIBILITY_S", 3600, minimum=60)}
 CELERY_TASK_ALWAYS_EAGER = False
 GRADING_SEED = env_int("DGM_GRADING_SEED", 20261122)
-GRADING_WARM_CONTAINERS = env_int("DGM_WARM_CONTAINERS", 0, minimum=0)
+GRADING_WARM_CONTAINERS = env_int("DGM_WARM_CONTAINERS", 0, minimum=0)  # pre-started, quick queue only
 GRADING_INFRA_RETRIES = env_int("DGM_INFRA_RETRIES", 5, minimum=0)
 GRADING_RETRY_COUNTDOWN_S = env_int("DGM_RETRY_COUNTDOWN_S", 30, minimum=0)
-GRADING_STALE_AFTER_S = env_int("DGM_STALE_AFTER_S", 1800, minimum=1)
-# The training profile this deployment's workers grade with (the grader reads the same variable): the
-# leaderboard compares entries of this profile only, since FID depends on N and the training budget.
+GRADING_STALE_AFTER_S = env_int("DGM_STALE_AFTER_S", 1800, minimum=1)  # a queued job is sent again after this
+# Liveness: a running job's process writes a heartbeat every JOB_HEARTBEAT_S (and its progress); the sweep
+# (every SWEEP_EVERY_S) requeues a job silent for JOB_HEARTBEAT_TIMEOUT_S. Worker nodes every NODE_HEARTBEAT_S.
+JOB_HEARTBEAT_S = env_int("DGM_JOB_HEARTBEAT_S", 3, minimum=1)
+JOB_HEARTBEAT_TIMEOUT_S = env_int("DGM_JOB_HEARTBEAT_TIMEOUT_S", 60, minimum=5)
+NODE_HEARTBEAT_S = env_int("DGM_NODE_HEARTBEAT_S", 10, minimum=1)
+SWEEP_EVERY_S = env_int("DGM_SWEEP_EVERY_S", 30, minimum=1)
+# Where a worker materialises exercise bundles (workers.bundles); any local disk will do.
+BUNDLE_CACHE_DIR = Path(env_str("DGM_BUNDLE_CACHE", str(VAR_DIR / "bundles")))
+# The training profile this platform trains at: stored with each training job (the worker trains at the
+# job's profile, never at a setting of its own); the leaderboard compares entries of this profile only,
+# since FID depends on N and the training budget.
 TRAINING_PROFILE = training_profile("DGM_TRAINING_PROFILE", "cpu")
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stale-submissions": {"task": "submissions.tasks.requeue_stale_submissions", "schedule": 300.0,
-                                  "options": {"queue": "cpu"}},
+    "sweep-jobs": {"task": "workers.tasks.sweep_jobs", "schedule": float(SWEEP_EVERY_S), "options": {"queue": "quick"}},
 }
 
 LOGGING = {

@@ -2,13 +2,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from catalog.services import exercise_sync_all
-from leaderboard.services import baseline_request_missing
+from leaderboard.services import baseline_queue, baseline_request_missing
 
 
 class Command(BaseCommand):
     help = ("Create or update exercises from the exercises/ folder (idempotent; a changed exercise gets a new "
-            "version), then queue the leaderboard baselines the training exercises lack (profile "
-            "DGM_TRAINING_PROFILE).")
+            "version, stored as a bundle for the workers), then queue the leaderboard baselines the training "
+            "exercises lack (at the platform's training profile, DGM_TRAINING_PROFILE).")
 
     def add_arguments(self, parser):
         parser.add_argument("slugs", nargs="*", help="only these exercises (default: all)")
@@ -20,4 +20,4 @@ class Command(BaseCommand):
                 self.stdout.write(f"{kind:9} {slug}")
         for baseline in baseline_request_missing(profile=settings.TRAINING_PROFILE, slugs=slugs or None):
             self.stdout.write(f"baseline  {baseline.exercise_version.exercise.slug} ({baseline.profile}) queued on "
-                              f"{baseline.exercise_version.queue}")
+                              f"{baseline_queue(baseline=baseline)}")
