@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 
 from .judge import DEFAULT_SEED, grade
+from .sandbox import SandboxUnavailable
 from .spec import DEFAULT_PROFILE, GPU_PROFILE, SpecError, list_exercises, load_exercise
 
 
 def _sandbox(kind: str, profile: str | None = None):
     """The sandbox to grade in; the "gpu" training profile needs the CUDA image."""
-    from .sandbox import SandboxUnavailable
-
     if kind == "subprocess":
         from .sandbox.local import TrustedSubprocessRunner
 
@@ -181,3 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SandboxUnavailable as exc:  # e.g. `reap` with the engine stopped: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -10,12 +10,13 @@ if ! command -v redis-server >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 if redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG; then exit 0; fi
-mkdir -p var/redis
+DIR="${DGM_VAR_DIR:-$PWD/var}/redis"
+mkdir -p "$DIR"
 redis-server --bind 127.0.0.1 --port "$PORT" --protected-mode yes --daemonize yes \
-    --dir "$PWD/var/redis" --logfile "$PWD/var/redis/redis.log" --save "" --appendonly no
+    --dir "$DIR" --logfile "$DIR/redis.log" --save "" --appendonly no
 for _ in $(seq 1 50); do
     if redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG; then exit 0; fi
     sleep 0.1
 done
-echo "redis-server did not start; see var/redis/redis.log" >&2
+echo "redis-server did not start; see $DIR/redis.log" >&2
 exit 1

@@ -47,9 +47,10 @@ def _kill_quietly(container) -> None:
 
 
 def container_config(image: str, limits: Limits, *, labels: dict[str, str],
-                     mounts: dict[str, str] | None = None) -> dict:
+                     mounts: dict[str, str] | None = None, cpu_shares: int | None = None) -> dict:
     """Keyword arguments for `containers.create`: every hardening option in one place.
-    `mounts` ({host path: container path}) are bind mounts, always read-only."""
+    `mounts` ({host path: container path}) are bind mounts, always read-only. `cpu_shares` is the
+    container's CPU weight when the host is busy (Docker's default is 1024)."""
     scratch_bytes = limits.scratch_mb * 1024 * 1024
     config = dict(
         image=image,
@@ -74,6 +75,8 @@ def container_config(image: str, limits: Limits, *, labels: dict[str, str],
         labels={LABEL: "1", **labels},
         log_config=LogConfig(type="none"),
     )
+    if cpu_shares is not None:
+        config["cpu_shares"] = cpu_shares
     if mounts:
         config["mounts"] = [Mount(target=target, source=str(source), type="bind", read_only=True)
                             for source, target in mounts.items()]
@@ -149,10 +152,12 @@ class DockerSandbox(Sandbox):
     name = "docker"
     MAX_WARM_AGE_S = 600
 
-    def __init__(self, image: str, client: docker.DockerClient | None = None, *, warm: int = 0):
+    def __init__(self, image: str, client: docker.DockerClient | None = None, *, warm: int = 0,
+                 cpu_shares: int | None = None):
         self.image = image
         self.client = client or docker_client()
         self.warm = warm
+        self.cpu_shares = cpu_shares  # e.g. training sandboxes weigh less than function gradings
         self.container_ids: list[str] = []  # every container this sandbox created, for audits in tests
         self._pool: dict[Limits, list[Started]] = {}
         self._lock = threading.Lock()
@@ -171,7 +176,8 @@ class DockerSandbox(Sandbox):
     def _start(self, limits: Limits, mounts: dict[str, str] | None = None) -> Started:
         try:
             container = self.client.containers.create(
-                **container_config(self.image, limits, labels={WORKER_LABEL: worker_identity()}, mounts=mounts))
+                **container_config(self.image, limits, labels={WORKER_LABEL: worker_identity()}, mounts=mounts,
+                                   cpu_shares=self.cpu_shares))
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"could not create the sandbox container: {exc}") from None
         with self._lock:

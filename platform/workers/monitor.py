@@ -37,6 +37,7 @@ class JobMonitor:
         self._thread = threading.Thread(target=self._run, name="job-monitor", daemon=True)
 
     def __enter__(self) -> JobWatch:
+        self.beat()  # now: the time since the claim (finding the image, the bundle) is not silence
         self._thread.start()
         return self.watch
 

@@ -2,7 +2,9 @@
 
 The quick queue's sandbox keeps DGM_WARM_CONTAINERS containers pre-started (torch imported,
 waiting for a job), which takes about a second off each function grading; training runs
-always start their own container (they mount the training split)."""
+always start their own container (they mount the training split), with a lower CPU weight
+(DGM_TRAINING_CPU_SHARES, against Docker's default 1024), so that on a busy host a function
+grading gets the CPU before a training run."""
 from __future__ import annotations
 
 import logging
@@ -21,6 +23,7 @@ def sandbox_for_queue(queue: str):
         from grader.sandbox.docker_sandbox import DockerSandbox, docker_client
 
         image = build_image(sandbox_variant(queue), log=log.info)
-        warm = settings.GRADING_WARM_CONTAINERS if queue == QUICK else 0
-        _SANDBOXES[queue] = DockerSandbox(image, docker_client(), warm=warm)
+        quick = queue == QUICK
+        _SANDBOXES[queue] = DockerSandbox(image, docker_client(), warm=settings.GRADING_WARM_CONTAINERS if quick else 0,
+                                          cpu_shares=None if quick else settings.TRAINING_CPU_SHARES)
     return _SANDBOXES[queue]

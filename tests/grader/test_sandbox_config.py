@@ -20,7 +20,11 @@ def test_every_hardening_option_is_set():
     assert c["pids_limit"] == 32 and c["nano_cpus"] == 1_500_000_000
     assert "size=16m" in c["tmpfs"]["/tmp"] and "noexec" in c["tmpfs"]["/tmp"]
     assert c["log_config"]["Type"] == "none"
-    assert "device_requests" not in c
+    assert "device_requests" not in c and "cpu_shares" not in c  # Docker's default weight
+
+
+def test_a_training_sandbox_can_weigh_less_on_a_busy_host():
+    assert container_config("img", Limits(), labels={}, cpu_shares=256)["cpu_shares"] == 256
 
 
 def test_gpu_exercises_request_a_gpu():

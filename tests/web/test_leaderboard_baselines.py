@@ -194,9 +194,10 @@ def test_sync_exercises_stores_the_profiles_and_queues_the_missing_baseline(db, 
     assert not ExerciseVersion.objects.get(exercise__slug="vae-reparam").is_training
 
 
-@pytest.mark.parametrize("queue, variant, warm", [("quick", "cpu", 2), ("training", "cpu", 0), ("gpu", "cuda", 0)])
+@pytest.mark.parametrize("queue, variant, warm, shares", [("quick", "cpu", 2, None), ("training", "cpu", 0, 256),
+                                                          ("gpu", "cuda", 0, 256)])
 def test_each_queue_has_its_sandbox_image_and_only_quick_keeps_warm_containers(monkeypatch, settings, queue,
-                                                                               variant, warm):
+                                                                               variant, warm, shares):
     import grader.image
     import grader.sandbox.docker_sandbox as docker_sandbox
     from workers import sandboxes
@@ -205,9 +206,10 @@ def test_each_queue_has_its_sandbox_image_and_only_quick_keeps_warm_containers(m
     monkeypatch.setattr(sandboxes, "_SANDBOXES", {})
     monkeypatch.setattr(grader.image, "build_image", lambda v, log=None: built.append(v) or f"image-{v}")
     monkeypatch.setattr(docker_sandbox, "docker_client", lambda: "client")
-    monkeypatch.setattr(docker_sandbox, "DockerSandbox", lambda image, client, warm=0: (image, client, warm))
+    monkeypatch.setattr(docker_sandbox, "DockerSandbox",
+                        lambda image, client, warm=0, cpu_shares=None: (image, client, warm, cpu_shares))
     settings.GRADING_WARM_CONTAINERS = 2
-    assert sandboxes.sandbox_for_queue(queue) == (f"image-{variant}", "client", warm) and built == [variant]
+    assert sandboxes.sandbox_for_queue(queue) == (f"image-{variant}", "client", warm, shares) and built == [variant]
 
 
 def test_a_bad_training_profile_fails_loudly(monkeypatch):
