@@ -17,12 +17,23 @@ log = logging.getLogger(__name__)
 _SANDBOXES: dict[str, object] = {}
 
 
+def sandbox_image(variant: str) -> str:
+    """The operator's image for this variant (DGM_SANDBOX_IMAGE / DGM_SANDBOX_IMAGE_CUDA: a worker host that
+    has the image but not its recipe), else the image built here from docker/sandbox (only when its inputs
+    changed)."""
+    named = settings.SANDBOX_IMAGES.get(variant)
+    if named:
+        return named
+    from grader.image import build_image
+
+    return build_image(variant, log=log.info)
+
+
 def sandbox_for_queue(queue: str):
     if queue not in _SANDBOXES:
-        from grader.image import build_image
         from grader.sandbox.docker_sandbox import DockerSandbox, docker_client
 
-        image = build_image(sandbox_variant(queue), log=log.info)
+        image = sandbox_image(sandbox_variant(queue))
         quick = queue == QUICK
         _SANDBOXES[queue] = DockerSandbox(image, docker_client(), warm=settings.GRADING_WARM_CONTAINERS if quick else 0,
                                           cpu_shares=None if quick else settings.TRAINING_CPU_SHARES)

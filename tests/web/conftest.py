@@ -84,22 +84,26 @@ def _test_database_url(db: dict) -> str:
 def start_worker(redis_server, transactional_db):
     """Starts `celery -A config worker -Q <queues> --concurrency 1` on the same test database and Redis
     (queues "quick" unless told, e.g. "training"); extra environment variables override the worker's
-    settings (e.g. DGM_TRAINING_PROFILE). Stopped at teardown."""
+    settings (e.g. DGM_JOB_HEARTBEAT_S). `code` runs it from another copy of the code (a worker host
+    with no exercises/ folder) and `hostname` gives it a host name of its own (a UTS namespace, as
+    root: `unshare --uts`). Stopped at teardown."""
     from django.db import connection
 
     procs = []
 
-    def start(queues: str = "quick", **extra_env):
+    def start(queues: str = "quick", *, code: Path = REPO_ROOT, hostname: str | None = None, **extra_env):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": redis_server,
                "DATABASE_URL": _test_database_url(connection.settings_dict),
-               "PYTHONPATH": os.pathsep.join([str(PLATFORM_DIR), str(REPO_ROOT)]), **extra_env}
+               "PYTHONPATH": os.pathsep.join([str(code / "platform"), str(code)]), **extra_env}
         log = tempfile.NamedTemporaryFile(prefix="dgm-celery-", suffix=".log", delete=False)
-        proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues,
-                                 "--concurrency", "1", "--loglevel", "INFO", "--without-gossip",
-                                 "--without-mingle", "--hostname", f"test-{os.getpid()}-{len(procs)}@localhost"],
-                                cwd=PLATFORM_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        node = f"test-{os.getpid()}-{len(procs)}@{hostname or 'localhost'}"
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "--concurrency", "1",
+                   "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--hostname", node]
+        if hostname:
+            command = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', hostname, *command]
+        proc = subprocess.Popen(command, cwd=code / "platform", env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # its own process group: a test may SIGKILL it whole
-        proc.log_path = log.name
+        proc.log_path, proc.node = log.name, node
         procs.append(proc)
         return proc
 

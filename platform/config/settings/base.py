@@ -97,6 +97,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 GRADING_SEED = env_int("DGM_GRADING_SEED", 20261122)
 GRADING_WARM_CONTAINERS = env_int("DGM_WARM_CONTAINERS", 0, minimum=0)  # pre-started, quick queue only
 TRAINING_CPU_SHARES = env_int("DGM_TRAINING_CPU_SHARES", 256, minimum=2)  # training sandboxes' CPU weight (1024 quick)
+# A worker host given the sandbox images by name (built elsewhere, or by the compose file's sandbox-image job);
+# empty: the worker builds them from docker/sandbox when their inputs change (grader.image).
+SANDBOX_IMAGES = {"cpu": env_str("DGM_SANDBOX_IMAGE", ""), "cuda": env_str("DGM_SANDBOX_IMAGE_CUDA", "")}
 GRADING_INFRA_RETRIES = env_int("DGM_INFRA_RETRIES", 5, minimum=0)
 GRADING_RETRY_COUNTDOWN_S = env_int("DGM_RETRY_COUNTDOWN_S", 30, minimum=0)
 GRADING_STALE_AFTER_S = env_int("DGM_STALE_AFTER_S", 1800, minimum=1)  # a queued job is sent again after this
