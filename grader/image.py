@@ -60,36 +60,41 @@ def apt_mirror() -> str:
     raise RuntimeError("no Debian mirror found in /etc/apt sources; set DGM_BASE_IMAGE to a pulled python:3.11 image")
 
 
-def ensure_debian_base(client, log=print) -> None:
-    if client.images.list(name=DEBIAN_BASE):
+def ensure_debian_base(client, log=print, *, tag: str = DEBIAN_BASE, packages: str = DEBIAN_PACKAGES) -> None:
+    """A Debian bookworm image `tag` with `packages` (comma-separated), made with debootstrap from the
+    host's APT mirror and `docker import`, unless it exists. Also the base of the platform's images."""
+    if client.images.list(name=tag):
         return
     if not shutil.which("debootstrap"):
         raise RuntimeError("debootstrap is missing: apt-get install debootstrap")
     with tempfile.TemporaryDirectory(prefix="dgm-rootfs-") as root:
-        log(f"debootstrap bookworm ({DEBIAN_PACKAGES}) into {root} ...")
-        subprocess.run(["debootstrap", "--variant=minbase", f"--include={DEBIAN_PACKAGES}", "bookworm", root,
+        log(f"debootstrap bookworm ({packages}) into {root} ...")
+        subprocess.run(["debootstrap", "--variant=minbase", f"--include={packages}", "bookworm", root,
                         apt_mirror()], check=True, stdout=subprocess.DEVNULL)
         subprocess.run(["rm", "-rf", f"{root}/var/cache/apt/archives", f"{root}/var/lib/apt/lists"], check=True)
-        log("docker import ...")
+        log(f"docker import {tag} ...")
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-        client.api.import_image_from_stream(tar.stdout, repository=DEBIAN_BASE.split(":")[0],
-                                            tag=DEBIAN_BASE.split(":")[1])
+        repository, _, version = tag.partition(":")
+        client.api.import_image_from_stream(tar.stdout, repository=repository, tag=version or "latest")
         tar.wait()
 
 
-def ensure_wheelhouse(variant: str, log=print) -> Path:
-    requirements = DOCKER_DIR / f"requirements-{variant}.txt"
-    folder = BUILD_DIR / f"wheelhouse-{variant}"
-    stamp = folder / ".requirements"
+def download_wheelhouse(requirements: Path, folder: Path, *, no_deps: bool, log=print) -> Path:
+    """The wheels of `requirements` (pinned) in `folder`, downloaded again only when the file changed."""
+    stamp = folder / f".{requirements.name}"
     if stamp.is_file() and stamp.read_bytes() == requirements.read_bytes():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     log(f"downloading wheels for {requirements.name} ...")
-    no_deps = ["--no-deps"] if variant == "cpu" else []
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", *no_deps,
-                    "-r", str(requirements), "-d", str(folder)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+                    *(["--no-deps"] if no_deps else []), "-r", str(requirements), "-d", str(folder)], check=True)
     stamp.write_bytes(requirements.read_bytes())
     return folder
+
+
+def ensure_wheelhouse(variant: str, log=print) -> Path:
+    return download_wheelhouse(DOCKER_DIR / f"requirements-{variant}.txt", BUILD_DIR / f"wheelhouse-{variant}",
+                               no_deps=variant == "cpu", log=log)
 
 
 def build_context(variant: str, wheelhouse: Path) -> bytes:

@@ -47,10 +47,12 @@ def _kill_quietly(container) -> None:
 
 
 def container_config(image: str, limits: Limits, *, labels: dict[str, str],
-                     mounts: dict[str, str] | None = None, cpu_shares: int | None = None) -> dict:
+                     mounts: dict[str, str] | None = None, cpu_shares: int | None = None,
+                     gpu_device: str | None = None) -> dict:
     """Keyword arguments for `containers.create`: every hardening option in one place.
     `mounts` ({host path: container path}) are bind mounts, always read-only. `cpu_shares` is the
-    container's CPU weight when the host is busy (Docker's default is 1024)."""
+    container's CPU weight when the host is busy (Docker's default is 1024). A GPU run gets one GPU:
+    `gpu_device` (its index or UUID, the worker's own: one job per GPU), else any one."""
     scratch_bytes = limits.scratch_mb * 1024 * 1024
     config = dict(
         image=image,
@@ -81,7 +83,8 @@ def container_config(image: str, limits: Limits, *, labels: dict[str, str],
         config["mounts"] = [Mount(target=target, source=str(source), type="bind", read_only=True)
                             for source, target in mounts.items()]
     if limits.gpu:
-        config["device_requests"] = [DeviceRequest(count=1, capabilities=[["gpu"]])]
+        config["device_requests"] = [DeviceRequest(device_ids=[gpu_device], capabilities=[["gpu"]]) if gpu_device
+                                     else DeviceRequest(count=1, capabilities=[["gpu"]])]
         config["environment"]["NVIDIA_VISIBLE_DEVICES"] = "all"
     return config
 
@@ -153,11 +156,12 @@ class DockerSandbox(Sandbox):
     MAX_WARM_AGE_S = 600
 
     def __init__(self, image: str, client: docker.DockerClient | None = None, *, warm: int = 0,
-                 cpu_shares: int | None = None):
+                 cpu_shares: int | None = None, gpu_device: str | None = None):
         self.image = image
         self.client = client or docker_client()
         self.warm = warm
         self.cpu_shares = cpu_shares  # e.g. training sandboxes weigh less than function gradings
+        self.gpu_device = gpu_device
         self.container_ids: list[str] = []  # every container this sandbox created, for audits in tests
         self._pool: dict[Limits, list[Started]] = {}
         self._lock = threading.Lock()
@@ -177,7 +181,7 @@ class DockerSandbox(Sandbox):
         try:
             container = self.client.containers.create(
                 **container_config(self.image, limits, labels={WORKER_LABEL: worker_identity()}, mounts=mounts,
-                                   cpu_shares=self.cpu_shares))
+                                   cpu_shares=self.cpu_shares, gpu_device=self.gpu_device))
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"could not create the sandbox container: {exc}") from None
         with self._lock:

@@ -36,5 +36,6 @@ def sandbox_for_queue(queue: str):
         image = sandbox_image(sandbox_variant(queue))
         quick = queue == QUICK
         _SANDBOXES[queue] = DockerSandbox(image, docker_client(), warm=settings.GRADING_WARM_CONTAINERS if quick else 0,
-                                          cpu_shares=None if quick else settings.TRAINING_CPU_SHARES)
+                                          cpu_shares=None if quick else settings.TRAINING_CPU_SHARES,
+                                          gpu_device=settings.GPU_DEVICE or None)
     return _SANDBOXES[queue]

@@ -31,6 +31,8 @@ def test_gpu_exercises_request_a_gpu():
     c = container_config("img", Limits(gpu=True), labels={})
     (request,) = c["device_requests"]
     assert request["Count"] == 1 and request["Capabilities"] == [["gpu"]]
+    (pinned,) = container_config("img", Limits(gpu=True), labels={}, gpu_device="1")["device_requests"]
+    assert pinned["DeviceIDs"] == ["1"] and pinned["Capabilities"] == [["gpu"]]  # the worker's own GPU
 
 
 def test_cuda_image_has_its_own_tag_and_context(tmp_path):

@@ -206,8 +206,8 @@ def test_each_queue_has_its_sandbox_image_and_only_quick_keeps_warm_containers(m
     monkeypatch.setattr(sandboxes, "_SANDBOXES", {})
     monkeypatch.setattr(grader.image, "build_image", lambda v, log=None: built.append(v) or f"image-{v}")
     monkeypatch.setattr(docker_sandbox, "docker_client", lambda: "client")
-    monkeypatch.setattr(docker_sandbox, "DockerSandbox",
-                        lambda image, client, warm=0, cpu_shares=None: (image, client, warm, cpu_shares))
+    monkeypatch.setattr(docker_sandbox, "DockerSandbox", lambda image, client, warm=0, cpu_shares=None,
+                        gpu_device=None: (image, client, warm, cpu_shares))
     settings.GRADING_WARM_CONTAINERS = 2
     assert sandboxes.sandbox_for_queue(queue) == (f"image-{variant}", "client", warm, shares) and built == [variant]
 

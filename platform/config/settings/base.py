@@ -100,6 +100,7 @@ TRAINING_CPU_SHARES = env_int("DGM_TRAINING_CPU_SHARES", 256, minimum=2)  # trai
 # A worker host given the sandbox images by name (built elsewhere, or by the compose file's sandbox-image job);
 # empty: the worker builds them from docker/sandbox when their inputs change (grader.image).
 SANDBOX_IMAGES = {"cpu": env_str("DGM_SANDBOX_IMAGE", ""), "cuda": env_str("DGM_SANDBOX_IMAGE_CUDA", "")}
+GPU_DEVICE = env_str("DGM_GPU_DEVICE", "")  # a gpu-queue worker's own GPU (index or UUID): one job per GPU
 GRADING_INFRA_RETRIES = env_int("DGM_INFRA_RETRIES", 5, minimum=0)
 GRADING_RETRY_COUNTDOWN_S = env_int("DGM_RETRY_COUNTDOWN_S", 30, minimum=0)
 GRADING_STALE_AFTER_S = env_int("DGM_STALE_AFTER_S", 1800, minimum=1)  # a queued job is sent again after this
