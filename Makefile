@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run    bring up the whole platform (Redis, database, demo course, a worker, the web server)
+#   make run    bring up the whole platform (Redis, database, demo course, worker pools, beat, gunicorn)
 #   make test   run the full test suite (starts Docker, builds the image)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv system docker image redis postgres assets browser test run lint bench clean
+.PHONY: venv system docker stop-docker image redis postgres assets browser test run compose lint bench clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard requirements/*.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ system:
 
 docker: system
 	bash scripts/start-docker.sh
+
+# The engine outlives `make run` (Ctrl-C stops the platform, not Docker); this stops it.
+stop-docker:
+	bash scripts/stop-docker.sh
 
 image: venv docker
 	$(PY) -m grader build-image
@@ -44,9 +48,14 @@ test: image redis assets browser
 	$(PY) -m pytest
 	DATABASE_URL="$$(bash scripts/start-postgres.sh | tail -1)" $(PY) -m pytest tests/web
 
-# The platform on 127.0.0.1:8000 in the foreground, a Celery worker in the background (var/log/); Ctrl-C stops both.
+# The platform on 127.0.0.1:8000 as deployed: gunicorn, the quick and training worker pools and beat
+# (logs in var/log/); Ctrl-C stops them.
 run: image assets
 	bash scripts/run-platform.sh
+
+# The production stack (docker/compose.yaml), built offline; needs DJANGO_SECRET_KEY and POSTGRES_PASSWORD.
+compose: image assets
+	bash scripts/compose.sh up
 
 lint: venv
 	$(VENV)/bin/ruff check grader reference_models tests

@@ -1,10 +1,11 @@
-"""Load benchmark: 200 submissions through the API in a minute, graded by 2 Celery workers.
+"""Load benchmark: 200 submissions through the API in a minute, graded by the quick queue's workers.
 
     python benchmarks/load_submissions.py [--submissions 200] [--duration 60] [--workers 2] [--warm 1]
 
-Starts everything it needs on 127.0.0.1 in a scratch directory (a private redis-server, a fresh
-SQLite database, or --database-url, `manage.py runserver` and N `celery worker --concurrency 1`
-processes with DGM_WARM_CONTAINERS=--warm), creates a course with vae-reparam and several students
+Starts everything it needs on 127.0.0.1 in a scratch directory, laid out as `make run` lays it out: a
+private redis-server, a fresh SQLite database (or --database-url), gunicorn with the production
+settings (2 processes) and the quick queue's worker pool (`celery worker -Q quick --concurrency
+--workers`, DGM_WARM_CONTAINERS=--warm per process), creates a course with vae-reparam and several students
 with API tokens, posts a mix of correct (solution.py, right/) and wrong (wrong/) files spread
 evenly over --duration seconds from a few client threads, waits until every submission is graded,
 and prints the throughput (gradings/min), submit->graded p50/p95 (server timestamps: created_at to
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -112,12 +114,13 @@ def main() -> None:
 
     scratch = Path(tempfile.mkdtemp(prefix="dgm-load-"))
     redis_port, web_port = free_port(), free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DJANGO_DEBUG": "0",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.prod", "DJANGO_SECURE_COOKIES": "0",
+           "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_STATIC_ROOT": str(scratch / "static"),
            "DGM_VAR_DIR": str(scratch), "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
            "DATABASE_URL": args.database_url or f"sqlite:///{scratch / 'load.sqlite3'}",
            "DGM_WARM_CONTAINERS": str(args.warm), "DJANGO_LOG_LEVEL": "WARNING",
            "PYTHONPATH": os.pathsep.join([str(PLATFORM), str(REPO)])}
-    os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "DGM_VAR_DIR", "REDIS_URL",
+    os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DGM_VAR_DIR", "REDIS_URL",
                                            "DATABASE_URL", "DGM_WARM_CONTAINERS")})
     sys.path[:0] = [str(PLATFORM), str(REPO)]
     procs: list[subprocess.Popen] = []
@@ -137,15 +140,14 @@ def main() -> None:
         wait_for(lambda: port_answers(redis_port), 20, "redis")
         tokens = setup_course(args.users)
         files = submission_files()
-        for i in range(args.workers):
-            start(f"worker{i}", [PY, "-m", "celery", "-A", "config", "worker", "-Q", "cpu", "--concurrency", "1",
-                                 "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-                                 "--hostname", f"load{i}@localhost"], cwd=PLATFORM)
-        start("web", [PY, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"], cwd=REPO)
+        start("worker0", [PY, "-m", "celery", "-A", "config", "worker", "-Q", "quick", "--concurrency",
+                          str(args.workers), "--loglevel", "INFO", "-n", "quick@localhost"], cwd=PLATFORM)
+        subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
+        start("web", [str(Path(PY).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{web_port}",
+                      "--workers", "2"], cwd=PLATFORM)
         wait_for(lambda: port_answers(web_port), 60, "the web server")
-        for i in range(args.workers):  # workers ready: their warm containers have imported torch
-            wait_for(lambda i=i: b"ready." in (scratch / f"worker{i}.log").read_bytes(), 120, f"worker {i}")
-        time.sleep(3 if args.warm else 0)
+        wait_for(lambda: b"ready." in (scratch / "worker0.log").read_bytes(), 120, "the workers")
+        time.sleep(3 if args.warm else 0)  # their warm containers import torch
 
         rng = random.Random(0)
         plan = [(rng.choice(list(tokens)), *rng.choice(files)) for _ in range(args.submissions)]
@@ -209,15 +211,15 @@ def main() -> None:
             expected = p["fails"] or set()
             if s.status != "graded" or failed != expected:
                 wrong_verdicts.append((p["id"], p["name"], s.status, sorted(failed)))
-        logs = "".join((scratch / f"worker{i}.log").read_text(errors="replace") for i in range(args.workers))
+        logs = (scratch / "worker0.log").read_text(errors="replace")
         graded_runs = logs.count("succeeded in") - logs.count("'not-claimed'")
         per_worker = {s.worker.split(":")[1] for s in subs.values()}
         total_rows = Submission.objects.count()
         lost = len(set(ids) - set(subs))
         duplicated = len(ids) - len(set(ids)) + (total_rows - len(ids))
 
-        print(f"all graded {all_done_s:.1f} s after the first post; {args.workers} workers "
-              f"(concurrency 1, {args.warm} warm container(s) each, {len(per_worker)} worker processes graded)")
+        print(f"all graded {all_done_s:.1f} s after the first post; quick pool of {args.workers} processes "
+              f"({args.warm} warm container(s) each, {len(per_worker)} worker processes graded)")
         print(f"throughput: {60 * len(latencies) / span_s:.1f} gradings/min "
               f"({len(latencies)} in {span_s:.1f} s, first submit to last result)")
         print(f"submit->graded: p50 {percentile(latencies, 0.5):.1f} s, p95 {percentile(latencies, 0.95):.1f} s, "

@@ -79,16 +79,26 @@ def ensure_debian_base(client, log=print, *, tag: str = DEBIAN_BASE, packages: s
         tar.wait()
 
 
+def _requirements_text(path: Path) -> bytes:
+    """The requirements file with the files it includes (`-r other.txt`) inlined: what the wheels depend on."""
+    lines = []
+    for line in path.read_text().splitlines():
+        included = re.match(r"\s*-r\s+(\S+)", line)
+        lines.append(_requirements_text(path.parent / included.group(1)).decode() if included else line)
+    return "\n".join(lines).encode()
+
+
 def download_wheelhouse(requirements: Path, folder: Path, *, no_deps: bool, log=print) -> Path:
-    """The wheels of `requirements` (pinned) in `folder`, downloaded again only when the file changed."""
+    """The wheels of `requirements` (pinned) in `folder`, downloaded again only when the requirements changed."""
     stamp = folder / f".{requirements.name}"
-    if stamp.is_file() and stamp.read_bytes() == requirements.read_bytes():
+    wanted = _requirements_text(requirements)
+    if stamp.is_file() and stamp.read_bytes() == wanted:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     log(f"downloading wheels for {requirements.name} ...")
     subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
                     *(["--no-deps"] if no_deps else []), "-r", str(requirements), "-d", str(folder)], check=True)
-    stamp.write_bytes(requirements.read_bytes())
+    stamp.write_bytes(wanted)
     return folder
 
 

@@ -39,3 +39,10 @@ def sandbox_for_queue(queue: str):
                                           cpu_shares=None if quick else settings.TRAINING_CPU_SHARES,
                                           gpu_device=settings.GPU_DEVICE or None)
     return _SANDBOXES[queue]
+
+
+def sandboxes_close() -> None:
+    """Remove this process's pre-started containers (when a worker process shuts down)."""
+    for sandbox in list(_SANDBOXES.values()):
+        sandbox.close()
+    _SANDBOXES.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 
 from .liveness import NodeHeartbeat, describe_consumer
 
@@ -53,3 +53,11 @@ def on_worker_ready(sender=None, **_kwargs) -> None:
 def on_worker_shutdown(**_kwargs) -> None:
     if _heartbeat is not None:
         _heartbeat.stop()
+
+
+@worker_process_shutdown.connect
+def on_worker_process_shutdown(**_kwargs) -> None:
+    """A pool process that stops removes its warm sandboxes (a killed one's are reaped at the next start)."""
+    from .sandboxes import sandboxes_close
+
+    sandboxes_close()
