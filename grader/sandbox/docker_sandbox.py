@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import docker
 from docker.errors import DockerException, ImageNotFound
@@ -99,7 +100,8 @@ def docker_client(timeout: int = 30) -> docker.DockerClient:
 
 
 def worker_is_gone(identity: str) -> bool:
-    """True if the container's worker ran on this host and that process no longer exists."""
+    """True if the container's worker ran on this host and that process no longer exists, or is a zombie
+    (killed, not yet reaped: an orphan waits for init, which may take its time)."""
     host, _, pid = identity.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
@@ -109,7 +111,11 @@ def worker_is_gone(identity: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # it went away meanwhile
+    return stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"])  # the state follows the command's ")"
 
 
 def reap_stale(client: docker.DockerClient, older_than_s: float | None = None) -> int:
