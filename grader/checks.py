@@ -14,11 +14,12 @@ from .checkbase import Check
 from .feedback import CheckFailure, show_tensor
 from .outputs import CallOutput, Run, TensorValue
 from .probes import Call, ObjectRef, Planner, TensorRef
+from .untrusted import untrusted
 
 __all__ = [
     "Call", "Check", "CheckFailure", "ObjectRef", "Planner", "Run", "TensorRef",
     "expect_close", "expect_scalar_tensor", "expect_tensor", "expect_unmutated", "normal_two_sided_bound",
-    "show_tensor",
+    "show_tensor", "untrusted",
 ]
 
 

@@ -21,15 +21,22 @@ from .progress import JobWatch
 from .result import Result, TestResult
 from .sandbox import Sandbox, SandboxRun, SandboxUnavailable
 from .spec import DELEGATION_TITLE, CheckSpec, Exercise, Limits
+from .untrusted import collecting, untrusted
 
 DEFAULT_SEED = 20261122
+
+
+def new_nonce() -> str:
+    """The job's nonce: only the harness's supervisor, which never runs student code, receives it."""
+    return secrets.token_hex(16)
 
 
 def base_spec(exercise: Exercise, source: str, seed: int) -> dict:
     """The job fields every mode shares: nonce, seeds, threads, the submission and the guards."""
     delegation = exercise.delegation
     return dict(
-        nonce=secrets.token_hex(16), seed=seed, threads=max(1, int(exercise.limits.cpus)),
+        nonce=new_nonce(), seed=seed, threads=max(1, int(exercise.limits.cpus)),
+        channel_cap=exercise.limits.output_mb * 2**20,
         probe_timeout_s=exercise.limits.probe_time_s,
         submission={"module": exercise.module, "source": source},
         guards={k: delegation[k] for k in ("python", "kl_registry", "torch_function_patterns") if k in delegation},
@@ -56,7 +63,11 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, limits: Limits) -> t
     "train", "sample" or None) and the first frame of every other kind (training frames)."""
     run = Run(descriptions=planner.descriptions)
     current, phase, done, frames = ("the start-up of the grader", "the start-up of the grader"), None, None, {}
+    forged: list[str] = []  # frames the harness did not send: the harness reports an intrusion, or the judge sees one
     for kind, payload, blob in protocol.decode_frames(raw.stdout, nonce):
+        if done is not None:
+            forged.append(f"a {kind!r} frame after the end")
+            continue
         if kind == "phase":  # the first phase frame precedes any student code
             probe = payload.get("probe")
             if payload.get("phase") in _PHASES:
@@ -66,13 +77,21 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, limits: Limits) -> t
                 phase = "probe"
                 current = (f"`{planner.descriptions[probe][0]}`", f"running `{planner.descriptions[probe][0]}`")
         elif kind == "probe":
-            run.add_probe(payload, blob)
+            if not run.add_probe(payload, blob):
+                forged.append(f"a second or unplanned frame for probe {str(payload.get('id'))[:60]!r}")
         elif kind == "done":
             done = payload
+        elif kind == "intrusion":
+            forged.append(str(payload.get("reason", "something the harness did not write"))[:300])
         else:
             frames.setdefault(kind, (payload, blob))
     status, message = "graded", ""
-    if phase is None:
+    if forged:
+        status = "error"
+        message = ("The grader's channel carried results the harness did not send "
+                   f"({untrusted(forged[0])}): they were refused and your code's results were not used. "
+                   "Do not write to the grader's pipes or files.")
+    elif phase is None:
         status = "infrastructure_error"
         how = "timed out" if raw.timed_out else "ran out of memory" if raw.oom_killed else _describe_exit(raw.exit_code)
         message = (f"The grader failed to start in the sandbox ({how}) before running any of your code; "
@@ -106,17 +125,17 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, limits: Limits) -> t
              "versions": done.get("versions") if done and isinstance(done.get("versions"), dict) else {},
              "timings": {f"sandbox_{k}": float(v) for k, v in harness_timings.items()
                          if isinstance(v, (int, float)) and isinstance(k, str)},
-             "phase": phase, "frames": frames}
+             "phase": phase, "frames": frames, "forged": forged}
     return run, status, message, extra
 
 
 def printed_output(student: dict | None, when: str = "") -> str:
-    """What the student's code printed (capped), as a Markdown block for the result's output."""
+    """What the student's code printed (capped), for the result's output: shown escaped, never as Markdown."""
     if not student or not student.get("text"):
         return ""
     text = str(student["text"])[-4000:]
     cut = " (truncated)" if int(student.get("bytes", 0) or 0) > len(student["text"]) else ""
-    return f"\n\nYour code printed{when}{cut}:\n```\n{text}\n```"
+    return f"\n\nYour code printed{when}{cut}:" + untrusted(text, block=True)
 
 
 def _describe_exit(code: int | None) -> str:
@@ -152,7 +171,7 @@ def _judge_delegation(run: Run, source: str, exercise: Exercise) -> str | None:
     findings = staticscan.scan(source, exercise.delegation.get("static", []))
     seen = run.all_forbidden()
     if findings or seen:
-        where = [f"`{f.name}` (line {f.line})" for f in findings] + [f"a call to `{s}` at run time" for s in seen]
+        where = [f"`{f.name}` (line {f.line})" for f in findings] + [f"a call to {untrusted(s)} at run time" for s in seen]
         raise CheckFailure("Your submission uses library code this exercise asks you to write yourself: "
                            + ", ".join(dict.fromkeys(where)) + ".",
                            hint="Implement the formula with basic tensor operations.")
@@ -173,7 +192,7 @@ def harness_did_not_start(exercise: Exercise, raw: SandboxRun, message: str, sta
                   execution_time=time.monotonic() - started, provenance=provenance, timings=raw.timings)
 
 
-def _failed_everywhere(exercise: Exercise, status: str, message: str, started: float, provenance: dict) -> Result:
+def failed_everywhere(exercise: Exercise, status: str, message: str, started: float, provenance: dict) -> Result:
     tests = [TestResult(c.name, c.check.title if c.check else DELEGATION_TITLE,
                         0.0, c.points, "failed", message, c.visibility) for c in exercise.checks]
     return Result(status=status, score=0.0, max_score=exercise.max_score, execution_time=time.monotonic() - started,
@@ -184,14 +203,22 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
           profile: str | None = None, watch: JobWatch | None = None) -> Result:
     """Grade one submission. A training exercise goes through grader.training under `profile`
     (default "cpu"); other exercises ignore it. `watch` receives a training job's progress, and
-    setting its `cancelled` event stops the grading: the sandbox is removed and Cancelled raised."""
+    setting its `cancelled` event stops the grading: the sandbox is removed and Cancelled raised.
+    What the submission controls in the feedback travels beside it (grader/untrusted.py)."""
+    with collecting() as registry:
+        return _grade(exercise, filename, data, sandbox=sandbox, seed=seed, profile=profile,
+                      watch=watch).with_untrusted(registry)
+
+
+def _grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, seed: int, profile: str | None,
+           watch: JobWatch | None) -> Result:
     started = time.monotonic()
     provenance = {"exercise": exercise.slug, "exercise_version": exercise.version, "seed": seed,
                   "sandbox": sandbox.name, "judge_torch": torch.__version__}
     try:
         source = materialize(filename, data)
     except SubmissionError as exc:
-        return _failed_everywhere(exercise, "error", str(exc), started, provenance)
+        return failed_everywhere(exercise, "error", str(exc), started, provenance)
     if exercise.training is not None:
         from .training import grade_training  # it builds on this module
 
@@ -207,6 +234,9 @@ def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, s
     provenance.update({"image": raw.image, "device": raw.device, "sandbox_versions": extra["versions"]})
     if status == "infrastructure_error":
         return harness_did_not_start(exercise, raw, message, started, provenance)
+    if extra["forged"]:  # nothing the submission's process reported can be trusted
+        return failed_everywhere(exercise, status, message + printed_output(extra["student_output"]), started,
+                                 provenance)
     judging = time.monotonic()
     tests = [judge_check(spec, run, planned.get(spec.name), source, exercise) for spec in exercise.checks]
     judge_s = time.monotonic() - judging

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from .untrusted import pieces_in, resolve_plain
+
 STATUSES = ("graded", "error", "timeout", "memory_limit", "infrastructure_error")
 TEST_STATUSES = ("passed", "failed", "error")
 
@@ -22,6 +24,11 @@ class TestResult:
     status: str
     output: str
     visibility: str = "visible"
+    untrusted: dict = field(default_factory=dict)  # {token in output: {text, block}}: grader/untrusted.py
+
+    def plain_output(self) -> str:
+        """The output with the untrusted pieces put back as plain text (terminals, logs, tests)."""
+        return resolve_plain(self.output, self.untrusted)
 
 
 @dataclass
@@ -36,10 +43,22 @@ class Result:
     provenance: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)  # a training exercise's run: profile, losses, FID, samples
+    untrusted: dict = field(default_factory=dict)  # {token in output: {text, block}}: what the submission printed
 
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}")
+
+    def plain_output(self) -> str:
+        """The output with the untrusted pieces put back as plain text (terminals, logs, tests)."""
+        return resolve_plain(self.output, self.untrusted)
+
+    def with_untrusted(self, registry: dict[str, dict]) -> Result:
+        """Attach to the output and to each test the untrusted pieces their tokens stand for."""
+        self.untrusted = pieces_in(self.output, registry)
+        for test in self.tests:
+            test.untrusted = pieces_in(test.output, registry)
+        return self
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,13 +75,13 @@ class Result:
         """Human-readable summary for the terminal."""
         lines = [f"{self.status.upper()}  {self.score:g} / {self.max_score:g}  ({self.execution_time:.2f} s)"]
         if self.output:
-            lines += ["", self.output.strip()]
+            lines += ["", self.plain_output().strip()]
         lines += _render_training(self.training)
         for t in self.tests:
             mark = {"passed": "PASS", "failed": "FAIL", "error": "ERR "}[t.status]
             lines.append(f"\n[{mark}] {t.name}  {t.score:g}/{t.max_score:g}  — {t.title}")
             if t.status != "passed" and t.output:
-                lines += ["    " + ln for ln in t.output.strip().splitlines()]
+                lines += ["    " + ln for ln in t.plain_output().strip().splitlines()]
         return "\n".join(lines)
 
 

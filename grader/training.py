@@ -15,6 +15,7 @@ import time
 from .harness import protocol
 from .judge import (
     base_spec,
+    failed_everywhere,
     harness_did_not_start,
     infrastructure_error,
     judge_check,
@@ -31,6 +32,7 @@ from .sandbox import Sandbox, SandboxUnavailable
 from .spec import Exercise, Limits, TrainingProfile, TrainingSpec
 from .training_data import CONTAINER_DIR, TrainingData, prepare_training_split
 from .training_outputs import TrainingOutcome, finite, read_checkpoint, read_samples, read_training
+from .untrusted import untrusted
 
 START_SLACK_S = 30.0  # on top of a phase's budget: container start, torch import, probes, sending results
 OUTPUT_SLACK_MB = 4
@@ -73,10 +75,11 @@ def _failure(status: str, message: str, frame: tuple[dict, bytes] | None, phase:
     error = payload.get("error")
     if isinstance(error, dict):
         kind, text = str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:1000]
-        if kind == "CheckpointError":
-            return "error", f"The checkpoint that train() returned was refused: {text}."
+        if kind == "CheckpointError":  # the harness's words, with the student's key names in them
+            return "error", f"The checkpoint that train() returned was refused: {untrusted(text)}."
         tb = str(error.get("traceback", ""))[-2000:]
-        return "error", f"Your code raised `{kind}: {text}` while {phase}." + (f"\n\n```\n{tb}\n```" if tb else "")
+        return "error", (f"Your code raised {untrusted(f'{kind}: {text}')} while {phase}."
+                         + (untrusted(tb, block=True) if tb else ""))
     if frame is None:
         return "error", f"The sandbox ended without reporting on {phase}."
     return "graded", ""
@@ -110,6 +113,9 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     provenance.update(image=raw.image, sandbox_versions=extra["versions"])
     if status == "infrastructure_error":
         return harness_did_not_start(exercise, raw, message, started, provenance)
+    if extra["forged"]:
+        return failed_everywhere(exercise, status, message + printed_output(extra["student_output"], " while training"),
+                                 started, provenance)
     timings.update({f"train_{k}": v for k, v in {**raw.timings, **extra["timings"]}.items()})
     output = printed_output(extra["student_output"], " while training")
     frame = extra["frames"].get("training")

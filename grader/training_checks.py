@@ -14,6 +14,7 @@ from .checks import Check, CheckFailure
 from .outputs import Run
 from .spec import EXERCISES_DIR, LOADING, SpecError, load_checks_module
 from .training_outputs import TrainingOutcome
+from .untrusted import untrusted
 
 __all__ = ["LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted", "core_checks"]
 
@@ -53,7 +54,7 @@ class TrainingCompleted(Check):
             steps = [s for s, v in zip(outcome.log["step"], outcome.log[key], strict=True)
                      if v is not None and not math.isfinite(v)]
             if steps:
-                raise CheckFailure(f"The logged `{key}` is not finite (first at step {steps[0]:g}).",
+                raise CheckFailure(f"The logged {untrusted(key)} is not finite (first at step {steps[0]:g}).",
                                    hint="A diverging loss: lower the learning rate, or look for log(0) or "
                                         "division by zero in the loss.")
         seconds = f" in {outcome.train_seconds:.1f} s" if outcome.train_seconds is not None else ""
@@ -79,17 +80,18 @@ class LossDecreases(Check):
             raise CheckFailure(f"{what} logged during training.",
                                hint="Call `budget.log(step, loss=loss.item())` in the training loop.")
         values = [v for v in outcome.log[key] if v is not None]
+        shown = f"`{key}`" if key == self.key else untrusted(key)  # a name the submission chose
         if len(values) < 5:
-            raise CheckFailure(f"Only {len(values)} value(s) of `{key}` were logged; at least 5 are needed to "
+            raise CheckFailure(f"Only {len(values)} value(s) of {shown} were logged; at least 5 are needed to "
                                "tell whether it goes down.", hint="Log every few steps with `budget.log`.")
         k = max(1, int(len(values) * self.share))
         first, last = sum(values[:k]) / k, sum(values[-k:]) / k
         if not last < first:  # also fails on NaN
-            raise CheckFailure(f"`{key}` did not go down: the mean of its last {self.share:.0%} of logged values "
+            raise CheckFailure(f"{shown} did not go down: the mean of its last {self.share:.0%} of logged values "
                                f"({last:.4g}) is not below the mean of its first {self.share:.0%} ({first:.4g}).",
                                hint="Check the sign of the loss and that the optimizer steps the model's "
                                     "parameters.")
-        return f"`{key}`: {first:.4g} -> {last:.4g}."
+        return f"{shown}: {first:.4g} -> {last:.4g}."
 
 
 class SamplesValid(Check):

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks import (Call, Check, CheckFailure, ObjectRef, Planner, Run, expect_close,
-                           expect_scalar_tensor, expect_tensor, expect_unmutated, show_tensor)
+                           expect_scalar_tensor, expect_tensor, expect_unmutated, show_tensor, untrusted)
 from grader.harness.objects import mlp
 from grader.outputs import TensorValue, type_name
 from reference_models import gan as ref
@@ -591,7 +591,7 @@ class TrainStepReturns(Check):
                                    hint='End train_step with `return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}`.')
             if set(value) != {"d_loss", "g_loss"}:
                 raise CheckFailure(f"{what} has the wrong keys.", expected='exactly the keys "d_loss" and "g_loss"',
-                                   got="keys " + ", ".join(repr(k) for k in value),
+                                   got="keys " + ", ".join(untrusted(repr(k)) for k in value),
                                    hint='Return exactly `{"d_loss": d_loss.item(), "g_loss": g_loss.item()}`.')
             for key in ("d_loss", "g_loss"):
                 v = value[key]

@@ -1,7 +1,8 @@
 """The student's stdout and stderr: kept up to a cap, the rest counted and dropped.
 
-fds 1 and 2 point at a pipe that a reader thread drains, so printing never
-fails or fills scratch space, however much a submission prints.
+The worker's fds 1 and 2 are the write end of a pipe whose read end the supervisor drains with a
+thread, so printing never fails or fills scratch space, however much a submission prints, and what
+it printed is measured by the process that does not run it.
 """
 from __future__ import annotations
 
@@ -10,14 +11,10 @@ import threading
 
 
 class OutputCapture:
-    def __init__(self, cap: int):
+    def __init__(self, read_fd: int, cap: int):
         self.cap = cap
         self.head = bytearray()
         self.total = 0
-        read_fd, write_fd = os.pipe()
-        os.dup2(write_fd, 1)
-        os.dup2(write_fd, 2)
-        os.close(write_fd)
         self._read_fd = read_fd
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -33,17 +30,7 @@ class OutputCapture:
                 self.head += chunk[:room]
 
     def report(self, timeout: float = 1.0) -> dict:
-        """Everything printed so far; later prints go nowhere.
-
-        Points fds 1 and 2 at /dev/null, which closes the pipe's last write ends
-        in this process, and waits for the reader to reach end of file: waiting
-        for an empty pipe is not enough, the reader may hold a chunk it has not
-        stored yet. A process the student forked may keep a write end open, so
-        the wait is bounded.
-        """
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        os.close(devnull)
+        """Everything printed, once the worker has ended: the reader reaches end of file when the last
+        write end closes. A process the student forked may keep one open, so the wait is bounded."""
         self._reader.join(timeout)
         return {"text": bytes(self.head).decode("utf-8", "replace"), "bytes": self.total}

@@ -1,5 +1,5 @@
-"""Imports the submission and runs the probes, one frame per probe; then, for a
-"train" or "sample" job, imports the program and hands over to training.py."""
+"""In the worker process: imports the submission and runs the probes, one message per probe; then,
+for a "train" or "sample" job, imports the program and hands over to training.py."""
 from __future__ import annotations
 
 import contextlib
@@ -17,6 +17,7 @@ from . import guards, objects, training
 from .values import Encoder, resolve
 
 MAX_TRACEBACK = 4000
+_rand = torch.rand  # bound now: a submission that replaces torch.rand cannot fake the draw after a call
 
 
 class ProbeTimeout(BaseException):
@@ -95,6 +96,8 @@ def run_call(call: dict, module, tensors, objs, encoder: Encoder, timeout: float
                 torch.manual_seed(int(call["seed"]))
             for _ in range(int(call.get("repeat", 1))):
                 returns.append(target(*args, **kwargs))
+            if call.get("draw_after"):  # the global generator's state after the call: was it reseeded?
+                record["drawn_after"] = encoder.tensor(_rand(min(int(call["draw_after"]), 1024), dtype=torch.float64))
             if grad:
                 record["grads"] = _backward(returns[0], grad, args, kwargs, tensors, encoder)
     except BaseException as exc:  # the student's exception is a result, not our crash
@@ -152,12 +155,7 @@ def _flush_student_streams() -> None:
             stream.flush()
 
 
-def _student_output(capture) -> dict:
-    _flush_student_streams()
-    return capture.report()
-
-
-def run_job(spec: dict, tensors: dict, emit, *, scratch: str, capture, guard_mode, timings: dict) -> None:
+def run_job(spec: dict, tensors: dict, emit, *, scratch: str, guard_mode, timings: dict) -> None:
     """Import the submission and run the probes under the guards; then train or sample
     (outside the guards, without the per-call alarm) if the job's mode says so."""
     timeout = float(spec.get("probe_timeout_s", 10))
@@ -175,7 +173,7 @@ def run_job(spec: dict, tensors: dict, emit, *, scratch: str, capture, guard_mod
                                            submission["source"])
         except BaseException as exc:
             _flush_student_streams()
-            emit("done", {"import_error": describe_error(exc, (path,), timeout), "output": _student_output(capture)})
+            emit("done", {"import_error": describe_error(exc, (path,), timeout)})
             return
         import_forbidden = guards.take()
         timings["student_import_s"] = time.monotonic() - started
@@ -188,9 +186,9 @@ def run_job(spec: dict, tensors: dict, emit, *, scratch: str, capture, guard_mod
     if mode in ("train", "sample"):
         _train_or_sample(mode, spec, tensors, module, path, emit, scratch)
         timings[f"{mode}_s"] = time.monotonic() - started - timings["student_import_s"] - timings["probes_s"]
+    _flush_student_streams()
     emit("done", {
         "import_forbidden": import_forbidden,
-        "output": _student_output(capture),
         "versions": {"torch": torch.__version__, "python": sys.version.split()[0]},
         "timings": timings,
     })

@@ -5,7 +5,8 @@ from django.shortcuts import render
 from submissions.selectors import submission_list
 from submissions.services import submission_attempts_used
 
-from .selectors import course_exercise_get_for_member, course_exercise_is_past_due, markdown_to_safe_html
+from .markdown import markdown_to_safe_html
+from .selectors import course_exercise_get_for_member, course_exercise_is_past_due
 
 
 @login_required

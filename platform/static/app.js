@@ -222,6 +222,7 @@
             if (fresh && here) here.replaceWith(document.adoptNode(fresh));
           });
           enhance(document.getElementById("feedback"));
+          setBars(document.getElementById("feedback"));
         });
     }
     function poll() {
@@ -243,7 +244,16 @@
     setTimeout(poll, delay);
   }
 
+  /* Progress bars: their width from data-percent (the Content-Security-Policy allows no inline styles). */
+  function setBars(root) {
+    root.querySelectorAll("[data-percent]").forEach(function (el) {
+      var pct = Math.max(0, Math.min(100, Number(el.getAttribute("data-percent")) || 0));
+      el.style.width = pct + "%";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setBars(document);
     enhance(document);
     setupTabs();
     document.querySelectorAll("textarea.code").forEach(setupEditor);

@@ -69,7 +69,7 @@ def result_for_viewer(*, result: dict | None, course_exercise: CourseExercise, f
             withheld = True
         tests.append(placeholder)
     filtered = {key: result.get(key)
-                for key in ("status", "max_score", "execution_time", "output", "leaderboard", "training")}
+                for key in ("status", "max_score", "execution_time", "output", "untrusted", "leaderboard", "training")}
     filtered["tests"] = tests
     if withheld:
         filtered["score"] = sum(float(t["score"]) for t in tests if t.get("score") is not None)

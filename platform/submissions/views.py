@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog.selectors import course_exercise_get_for_member, markdown_to_safe_html
+from catalog.markdown import markdown_to_safe_html
+from catalog.selectors import course_exercise_get_for_member
 from catalog.views import exercise_detail
 from leaderboard.selectors import submission_training_panel
 
@@ -17,9 +18,10 @@ from .services import submission_cancel, submission_create
 EDITOR_FILENAME = "solution.py"
 
 
-def _feedback_html(markdown_text: str) -> str:
-    """A check's Markdown, sanitised; the hint paragraph marked so that it stands out."""
-    html = markdown_to_safe_html(markdown_text, math=True)
+def _feedback_html(markdown_text: str, untrusted: dict | None) -> str:
+    """A check's Markdown, sanitised, with what the submission controls as escaped text; the hint
+    paragraph marked so that it stands out."""
+    html = markdown_to_safe_html(markdown_text, math=True, untrusted=untrusted)
     return html.replace("<p><strong>Hint:</strong>", '<p class="hint"><strong>Hint:</strong>')
 
 
@@ -56,7 +58,8 @@ def submission_detail(request, submission_id):
     submission, instructor = submission_get_for_viewer(user=request.user, submission_id=submission_id)
     data = submission_to_dict(submission=submission, full=instructor)
     result = data["result"] or {}
-    tests = [{**t, "output_html": _feedback_html(t.get("output") or "")} for t in result.get("tests", [])]
+    tests = [{**t, "output_html": _feedback_html(t.get("output") or "", t.get("untrusted"))}
+             for t in result.get("tests", [])]
     score, max_score = result.get("score"), result.get("max_score")
     percent = round(100 * float(score) / float(max_score)) if score is not None and max_score else 0
     tally = {status: sum(t.get("status") == status for t in tests)
@@ -64,7 +67,7 @@ def submission_detail(request, submission_id):
     return render(request, "submissions/detail.html", {
         "submission": submission, "ce": submission.course_exercise, "data": data, "result": result, "tests": tests,
         "percent": percent, "tally": tally, "pending": submission.is_pending,
-        "output_html": markdown_to_safe_html(result.get("output") or ""),
+        "output_html": markdown_to_safe_html(result.get("output") or "", untrusted=result.get("untrusted")),
         "data_json": {"id": submission.pk, "status": submission.status, "wait": data["wait"],
                       "running": data["running"], "api": reverse("api-submission-detail", args=[submission.pk])},
         "wait": data["wait"], "running": data["running"],

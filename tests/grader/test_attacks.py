@@ -4,6 +4,7 @@ container or process behind (the `clean_docker` fixture checks)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def attack(exercise, sandbox, name: str):
 
 
 def outputs(result) -> str:
-    return result.output + "\n".join(t.output for t in result.tests)
+    """Everything the result says, the submission's own text (its exceptions, its prints) included."""
+    return "\n".join([result.plain_output(), *(t.plain_output() for t in result.tests)])
 
 
 def test_fork_bomb_is_contained(exercise, clean_docker):
@@ -46,7 +48,7 @@ def test_fork_bomb_is_contained(exercise, clean_docker):
 def test_memory_bomb_hits_memory_limit(exercise, clean_docker):
     result = attack(exercise, clean_docker, "memory_bomb.py")
     assert result.status == "memory_limit"
-    assert "memory limit of 512 MB" in result.output
+    assert "memory limit of 512 MB" in outputs(result)
     assert result.score == 0
 
 
@@ -60,34 +62,36 @@ def test_infinite_loop_times_out_each_call_then_the_run(exercise, clean_docker):
 def test_infinite_loop_at_import_is_an_import_error(exercise, clean_docker):
     result = attack(exercise, clean_docker, "infinite_loop_at_import.py")
     assert result.status == "error"
-    assert "could not be imported" in result.output
+    assert "could not be imported" in outputs(result)
     assert "did not return within 4 s" in outputs(result)
 
 
 def test_sleep_that_ignores_the_alarm_is_killed_from_outside(exercise, clean_docker):
     result = attack(exercise, clean_docker, "sleep_ignoring_alarm.py")
     assert result.status == "timeout"
-    assert f"time limit of {WALL_S} s ran out while running `reparameterize(" in result.output
+    assert f"time limit of {WALL_S} s ran out while running `reparameterize(" in outputs(result)
 
 
 def test_output_flood_is_truncated_and_grading_goes_on(exercise, clean_docker):
     result = attack(exercise, clean_docker, "output_flood.py")
     assert result.status == "graded" and result.score == result.max_score
-    assert "Your code printed (truncated)" in result.output and "spam spam" in result.output
+    assert "Your code printed (truncated)" in outputs(result) and "spam spam" in outputs(result)
     assert len(result.output) < 10_000
 
 
 def test_endless_output_at_import_times_out_the_import(exercise, clean_docker):
     result = attack(exercise, clean_docker, "endless_output.py")
     assert result.status == "error"
-    assert "could not be imported" in result.output and "did not return within 4 s" in outputs(result)
+    assert "could not be imported" in outputs(result) and "did not return within 4 s" in outputs(result)
 
 
-def test_flooding_the_grader_channel_is_capped(exercise, clean_docker):
+def test_flooding_every_descriptor_is_refused_at_the_first_byte(exercise, clean_docker):
+    """The submission's process has no copy of the judge's channel: the garbage it writes to every descriptor
+    reaches the supervisor's pipe, which refuses anything that is not the harness's own message."""
     result = attack(exercise, clean_docker, "private_channel_flood.py")
-    assert result.status == "error"
-    assert "more than 16 MB" in result.output
-    assert result.score == 0
+    assert result.status == "error" and result.score == 0
+    assert "results the harness did not send" in outputs(result)
+    assert all(t.status == "failed" for t in result.tests)
 
 
 def test_disk_fill_stays_in_the_sandbox(exercise, clean_docker):
@@ -105,7 +109,7 @@ def test_background_children_do_not_survive(exercise, clean_docker):
 def test_nothing_of_the_judge_is_readable_inside(exercise, clean_docker):
     result = attack(exercise, clean_docker, "read_outside.py")
     assert result.status == "graded"
-    assert "NOTHING []" in result.output
+    assert "NOTHING []" in outputs(result)
     assert result.score == result.max_score
 
 
@@ -113,7 +117,7 @@ def test_forged_results_are_ignored(exercise, clean_docker):
     result = attack(exercise, clean_docker, "forged_results.py")
     assert result.status == "error"
     assert result.score == 0
-    assert "during your module's import" in result.output
+    assert "results the harness did not send" in outputs(result)
 
 
 def test_monkeypatching_torch_changes_nothing_outside(exercise, clean_docker, tmp_path):
@@ -129,27 +133,27 @@ def test_monkeypatching_torch_changes_nothing_outside(exercise, clean_docker, tm
 def test_exit_at_import_is_reported(exercise, clean_docker):
     result = attack(exercise, clean_docker, "exit_at_import.py")
     assert result.status == "error"
-    assert "ended (exit code 0) during your module's import" in result.output
-    assert "os._exit()" in result.output
+    assert "ended (exit code 0) during your module's import" in outputs(result)
+    assert "os._exit()" in outputs(result)
 
 
 def test_non_utf8_source_gets_a_clear_message(exercise, docker_sandbox):
     result = attack(exercise, docker_sandbox, "non_utf8.py")  # rejected before any container starts
     assert result.status == "error"
-    assert "not valid UTF-8" in result.output and "line 2" in result.output
+    assert "not valid UTF-8" in outputs(result) and "line 2" in outputs(result)
     assert all(t.status == "failed" for t in result.tests)
 
 
 def test_segfault_names_the_signal(exercise, clean_docker):
     result = attack(exercise, clean_docker, "segfault.py")
     assert result.status == "error"
-    assert "SIGSEGV" in result.output
+    assert "SIGSEGV" in outputs(result)
 
 
 def test_no_network_inside(exercise, clean_docker):
     result = attack(exercise, clean_docker, "network_probe.py")
     assert result.status == "graded"
-    assert "NET ['lo'] ConnectionRefusedError" in result.output
+    assert "NET ['lo'] ConnectionRefusedError" in outputs(result)
 
 
 def test_sys_exit_in_a_function_fails_that_call_only(exercise, clean_docker):
@@ -174,3 +178,23 @@ def test_a_huge_return_value_is_refused_not_shipped(exercise, clean_docker):
     failed = {t.name for t in result.tests if t.status == "failed"}
     assert {"shape_and_dtype", "mean", "gradients"} <= failed
     assert "too large" in outputs(result) or "cannot read" in outputs(result)
+
+
+def test_frames_written_with_the_right_nonce_are_not_accepted(exercise, clean_docker, monkeypatch):
+    """Student code that knows the job's nonce (planted by the test) writes well-formed frames with it for every
+    probe, claiming perfect results, to every descriptor it has. It holds no copy of the judge's channel, and
+    the supervisor's memory and descriptors are closed to it, so none of them reaches the judge as a frame:
+    the pipe to the supervisor refuses them, and the grading ends in an error with no points."""
+    import grader.judge
+
+    nonce = "f" * 32
+    monkeypatch.setattr(grader.judge, "new_nonce", lambda: nonce)
+    source = (ATTACKS / "forge_with_the_nonce.py").read_text().replace("@@NONCE@@", nonce)
+    result = grade(exercise, "forge.py", source.encode(), sandbox=clean_docker)
+    assert result.status == "error" and result.score == 0
+    assert "results the harness did not send" in outputs(result)
+    assert all(t.status == "failed" and t.score == 0 for t in result.tests)
+    printed = " ".join(piece["text"] for piece in result.untrusted.values())
+    probed = json.loads(printed.split("PROBED ", 1)[1].splitlines()[0])
+    assert probed["cmdline"] == "read, no nonce"  # world-readable, and the nonce came on stdin
+    assert all(probed[k] == "PermissionError" for k in ("environ", "mem", "fd/0", "fd/1", "fd/1 write")), probed

@@ -1,73 +1,65 @@
-"""The harness's capture of the student's stdout and stderr (grader/harness/capture.py).
-
-Each case runs in a fresh interpreter, because the capture takes over fds 1 and 2.
-"""
+"""The capture of what a submission prints (grader/harness/capture.py): the worker's fds 1 and 2 are a pipe
+whose read end the supervisor drains. Each case runs a real worker process (a fork) writing to the pipe."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
+import os
+import time
 
-ROOT = Path(__file__).resolve().parents[2]
+from grader.harness.capture import OutputCapture
 
 
-def run_capturing(body: str) -> dict:
-    """Run `body` with `OutputCapture` importable and a private `result(obj)` that reaches the test."""
-    script = textwrap.dedent("""
-        import json, os, sys
-        sys.path.insert(0, sys.argv[1])
-        from grader.harness.capture import OutputCapture
-        _private = os.dup(1)
-
-        def result(obj):
-            os.write(_private, json.dumps(obj).encode())
-    """) + textwrap.dedent(body)
-    done = subprocess.run([sys.executable, "-c", script, str(ROOT)], capture_output=True, timeout=120, check=True)
-    return json.loads(done.stdout)
+def _worker(body) -> tuple[OutputCapture, int]:
+    """Fork a process whose stdout and stderr are the capture's pipe, run `body` in it, end it."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        os.dup2(write_fd, 1)
+        os.dup2(write_fd, 2)
+        os.close(write_fd)
+        try:
+            body()
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    return read_fd, pid
 
 
 def test_the_report_holds_the_last_thing_printed_every_time():
-    # Reporting right after a print used to race the reader thread: it could
-    # hold the last chunk without having stored it yet.
-    outcome = run_capturing("""
-        lost = []
-        for attempt in range(300):
-            capture = OutputCapture(cap=1 << 20)
-            for line in range(attempt % 7):
+    lost = []
+    for attempt in range(100):
+        def body(attempt=attempt):
+            for _ in range(attempt % 7):
                 os.write(1, b"x" * 4096)
-            os.write(2, f"last line {attempt}\\n".encode())
-            text = capture.report()["text"]
-            if not text.endswith(f"last line {attempt}\\n"):
-                lost.append(attempt)
-        result(lost)
-    """)
-    assert outcome == []
+            os.write(2, f"last line {attempt}\n".encode())
+
+        read_fd, pid = _worker(body)
+        capture = OutputCapture(read_fd, 1 << 20)
+        os.waitpid(pid, 0)  # the supervisor reports once the worker has ended
+        if not capture.report()["text"].endswith(f"last line {attempt}\n"):
+            lost.append(attempt)
+        os.close(read_fd)
+    assert lost == []
 
 
-def test_output_past_the_cap_is_counted_not_kept_and_later_prints_go_nowhere():
-    outcome = run_capturing("""
-        capture = OutputCapture(cap=100)
-        print("a" * 250, flush=True)
-        report = capture.report()
-        print("after the report", flush=True)
-        result(report)
-    """)
-    assert outcome == {"text": "a" * 100, "bytes": 251}
+def test_output_past_the_cap_is_counted_not_kept():
+    read_fd, pid = _worker(lambda: os.write(1, b"a" * 250 + b"\n"))
+    capture = OutputCapture(read_fd, 100)
+    os.waitpid(pid, 0)
+    assert capture.report() == {"text": "a" * 100, "bytes": 251}
+    os.close(read_fd)
 
 
 def test_a_forked_child_that_keeps_the_pipe_open_delays_the_report_by_at_most_the_timeout():
-    outcome = run_capturing("""
-        import time
-        capture = OutputCapture(cap=1000)
-        if os.fork() == 0:
+    def body():
+        if os.fork() == 0:  # the submission's own child, holding the write end
             time.sleep(3)
             os._exit(0)
-        print("parent", flush=True)
-        started = time.monotonic()
-        report = capture.report(timeout=0.5)
-        result({"text": report["text"], "seconds": time.monotonic() - started})
-    """)
-    assert outcome["text"] == "parent\n"
-    assert outcome["seconds"] < 2.5
+        os.write(1, b"parent\n")
+
+    read_fd, pid = _worker(body)
+    capture = OutputCapture(read_fd, 1000)
+    os.waitpid(pid, 0)
+    started = time.monotonic()
+    report = capture.report(timeout=0.5)
+    assert report["text"] == "parent\n" and time.monotonic() - started < 2.5

@@ -74,9 +74,9 @@ def test_a_checkpoint_over_the_cap_is_refused(open_exercise, clean_docker):
             raise AssertionError("never sampled")
     """, clean_docker)
     assert result.status == "error"
-    assert "checkpoint is 2.1 MB, over the limit of 1 MB" in result.output
+    assert "checkpoint is 2.1 MB, over the limit of 1 MB" in result.plain_output()
     assert failed(result) == {"trains", "loss_decreases", "samples_valid", "not_memorised"}
-    assert "over the limit of 1 MB" in result.tests[0].output
+    assert "over the limit of 1 MB" in result.tests[0].plain_output()
     assert result.leaderboard == [] and result.training["checkpoint_bytes"] is None
     assert len(clean_docker.container_ids) == containers_before + 1  # no sampling sandbox
 
@@ -96,9 +96,9 @@ def test_a_train_that_ignores_its_budget_times_out_while_training(open_exercise,
     """, clean_docker)
     assert time.monotonic() - started < 5 + 6 + 20
     assert result.status == "timeout"
-    assert "The time limit of 11 s ran out while training." in result.output
+    assert "The time limit of 11 s ran out while training." in result.plain_output()
     trains = next(t for t in result.tests if t.name == "trains")
-    assert trains.status == "failed" and "ran out while training" in trains.output
+    assert trains.status == "failed" and "ran out while training" in trains.plain_output()
     assert result.score == 0 and result.leaderboard == []
 
 
@@ -116,7 +116,7 @@ def test_samples_of_the_wrong_dtype_fail_with_a_clear_message(open_exercise, cle
     """, clean_docker)
     assert result.status == "graded"
     assert failed(result) == {"samples_valid", "not_memorised"}
-    message = next(t for t in result.tests if t.name == "samples_valid").output
+    message = next(t for t in result.tests if t.name == "samples_valid").plain_output()
     assert "returned a float32 tensor of shape (100, 28, 28)" in message and "uint8" in message
     assert result.leaderboard == [] and "fid" not in result.training
 
@@ -149,11 +149,12 @@ def test_the_training_sandbox_sees_the_training_split_read_only_and_the_sampling
             print("SAMPLING SEES DATA", os.path.exists("/data"), _names_anywhere("train.safetensors"))
             return state["mean"].round().to(torch.uint8).expand(n, 28, 28).clone()
     """, clean_docker)
-    assert "DATA ['train.safetensors'] (60000, 28, 28) torch.uint8" in result.output, result.output
-    assert "NOT WRITABLE OSError" in result.output and "WRITABLE\n" not in result.output
-    assert "TEST SPLIT []" in result.output
-    assert "SAMPLING SEES DATA False []" in result.output
-    assert "All 100 samples are the same image" in next(t for t in result.tests if t.name == "samples_valid").output
+    assert "DATA ['train.safetensors'] (60000, 28, 28) torch.uint8" in result.plain_output(), result.plain_output()
+    assert "NOT WRITABLE OSError" in result.plain_output() and "WRITABLE\n" not in result.plain_output()
+    assert "TEST SPLIT []" in result.plain_output()
+    assert "SAMPLING SEES DATA False []" in result.plain_output()
+    samples_valid = next(t for t in result.tests if t.name == "samples_valid")
+    assert "All 100 samples are the same image" in samples_valid.plain_output()
 
 
 def test_a_generator_that_returns_training_images_is_flagged(open_exercise, clean_docker):
@@ -170,7 +171,7 @@ def test_a_generator_that_returns_training_images_is_flagged(open_exercise, clea
     assert failed(result) == {"not_memorised"}
     memorisation = result.training["memorisation"]
     assert memorisation["flagged"] is True and memorisation["share"] == 1.0
-    assert "copies of dataset images" in next(t for t in result.tests if t.name == "not_memorised").output
+    assert "copies of dataset images" in next(t for t in result.tests if t.name == "not_memorised").plain_output()
     assert [e["name"] for e in result.leaderboard] == ["FID (Fashion-MNIST features)", "KID"]  # kept off by the board
 
 

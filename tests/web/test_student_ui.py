@@ -2,7 +2,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.selectors import markdown_to_safe_html
+from catalog.markdown import markdown_to_safe_html
 from submissions.models import Submission
 from submissions.services import submission_create
 
@@ -78,5 +78,5 @@ def test_feedback_page_marks_hints_hidden_checks_and_the_score(client, world):
     assert 'class="check hidden"' in html and "the secret input" not in html and "Secret" not in html
     assert 'class="badge passed">1 passed' in html and 'class="badge failed">1 failed' in html
     assert 'class="badge hidden">1 hidden' in html
-    assert 'id="score-value">1</span>' in html and "width: 25%" in html
+    assert 'id="score-value">1</span>' in html and 'data-percent="25"' in html
     assert f"/api/submissions/{sub.pk}/" in html  # the live status polls the API

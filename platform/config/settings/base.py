@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "submissions",
     "leaderboard",
     "workers",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -36,7 +37,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the site's own static files
+# only (KaTeX and highlight.js are served from there), no inline script or style attributes, no plugins,
+# no framing, forms and fetches to the site only. Feedback can therefore never load anything from elsewhere.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": ["'none'"], "script-src": ["'self'"], "style-src": ["'self'"], "font-src": ["'self'"],
+    "img-src": ["'self'", "data:"], "connect-src": ["'self'"], "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"], "base-uri": ["'none'"], "object-src": ["'none'"],
+}}
 
 ROOT_URLCONF = "config.urls"
 TEMPLATES = [{
