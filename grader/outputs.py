@@ -14,6 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 
 from .feedback import CheckFailure
+from .untrusted import untrusted
 
 if TYPE_CHECKING:
     from .training_outputs import TrainingOutcome
@@ -24,10 +25,11 @@ ALLOWED_DTYPES = {
 
 
 def _describe_error(error: dict) -> str:
+    """The student's exception as feedback: its type, message and traceback are the submission's text."""
     kind, message = str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:1000]
-    text = f"raised `{kind}: {message}`" if kind not in ("Timeout", "MissingName") else message
+    text = f"raised {untrusted(f'{kind}: {message}')}" if kind not in ("Timeout", "MissingName") else untrusted(message)
     tb = str(error.get("traceback", ""))
-    return text + (f"\n\n```\n{tb[-2000:]}\n```" if tb else "")
+    return text + (untrusted(tb[-2000:], block=True) if tb else "")
 
 
 @dataclass
@@ -79,6 +81,13 @@ class CallOutput:
                 f"`{self.description}` returned {type_name(v)}; a `torch.Tensor` was expected.")
         return v
 
+    def drawn_after(self) -> torch.Tensor:
+        """What torch's global generator gave right after the call (Call.draw_after)."""
+        v = self._decode(self.raw.get("drawn_after"), "the draw from the global generator after the call")
+        if not isinstance(v, TensorValue):
+            raise CheckFailure(f"`{self.description}`: the grader could not read the global generator after the call.")
+        return v.data
+
     def grad(self, key) -> torch.Tensor | None:
         grads = self.raw.get("grads")
         if not isinstance(grads, dict) or str(key) not in grads:
@@ -124,8 +133,8 @@ class OpaqueValue:
 def type_name(v) -> str:
     if isinstance(v, TensorValue):
         return f"a tensor of shape {tuple(v.data.shape)}"
-    if isinstance(v, OpaqueValue):
-        return f"an object of type `{v.type_name}`"
+    if isinstance(v, OpaqueValue):  # the submission names its own types
+        return f"an object of type {untrusted(v.type_name)}"
     return f"`{v!r}`" if v is None or isinstance(v, (bool, int, float)) else f"a {type(v).__name__}"
 
 
@@ -141,16 +150,18 @@ class Run:
     forbidden_at_import: list[str] = field(default_factory=list)
     training: TrainingOutcome | None = None  # set for a training exercise's run
 
-    def add_probe(self, payload: dict, blob: bytes) -> None:
+    def add_probe(self, payload: dict, blob: bytes) -> bool:
+        """Store a probe's frame; False (stored nothing) for a probe we did not plan or a second frame of one."""
         probe_id = payload.get("id")
         if not isinstance(probe_id, str) or probe_id not in self.descriptions or probe_id in self.probes:
-            return  # not a probe we planned (or a forged duplicate): ignore
+            return False
         try:
             tensors = load_tensors(blob) if blob else {}
         except (SafetensorError, ValueError, RuntimeError):
             tensors = {}
         self.probes[probe_id] = payload
         self.blobs[probe_id] = tensors
+        return True
 
     def call(self, probe_id: str, index: int = 0, *, allow_error: bool = False) -> CallOutput:
         """A call's outputs; raises CheckFailure if the call did not run, failed or delegated."""
@@ -170,7 +181,7 @@ class Run:
         forbidden = [str(f)[:100] for f in raw.get("forbidden", []) if isinstance(f, str)]
         if forbidden:
             raise CheckFailure(
-                f"`{description}` called `{forbidden[0]}`, which this exercise asks you to implement "
+                f"`{description}` called {untrusted(forbidden[0])}, which this exercise asks you to implement "
                 "yourself, so this part earns no marks.",
                 hint="Write the computation with basic tensor operations instead of the library function.")
         if raw.get("ok") is not True and not allow_error:

@@ -42,6 +42,7 @@ class Call:
     grad_wrt: tuple = ()  # positions (int) or keyword names (str) of tensors to differentiate
     upstream: TensorRef | None = None
     record_state: tuple = ()
+    draw_after: int = 0  # the harness then draws this many numbers from torch's global generator (reseeding shows)
 
     def describe(self) -> str:
         def show(v: Any) -> str:
@@ -124,6 +125,8 @@ class Planner:
                 entry["object"] = call.object
             if call.seed is not None:
                 entry["seed"] = call.seed
+            if call.draw_after:
+                entry["draw_after"] = int(call.draw_after)
             if call.grad_wrt:
                 entry["grad"] = {"wrt": list(call.grad_wrt), "upstream": call.upstream.name if call.upstream else None}
             spec["calls"].append(entry)

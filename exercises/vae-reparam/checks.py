@@ -206,6 +206,44 @@ class FreshNoiseEachCall(Check):
                      "draw from torch's global generator so each call gets fresh noise.")
 
 
+class Reproducible(Check):
+    """The contract: noise comes from torch's global generator, which the function never reseeds. So the
+    same torch.manual_seed gives the same samples, another seed other samples, and after the call the
+    generator's state depends on the seed. Exact comparisons: no statistics, no false failures."""
+
+    name = "reproducible"
+    title = ("Reproducible under torch.manual_seed: the same seed gives the same samples, another seed others; "
+             "the global generator is not reseeded")
+
+    def plan(self, p: Planner):
+        mu, logvar = p.randn(64, 8), p.uniform(64, 8, low=-2.0, high=1.0)
+        seed, other = p.next_seed(), p.next_seed()
+        calls = [Call(fn=FN, args=(mu, logvar), seed=s, draw_after=16) for s in (seed, seed, other)]
+        return {"probe": p.probe("reproducible", calls), "seeds": (seed, other)}
+
+    def judge(self, run: Run, planned):
+        seed, other = planned["seeds"]
+        calls = [run.call(planned["probe"], i) for i in range(3)]
+        first, again, elsewhere = (expect_tensor(c.value(), what=f"`{c.description}`", shape=(64, 8)) for c in calls)
+        if not torch.equal(first, again):
+            raise CheckFailure(
+                f"Two calls, each right after `torch.manual_seed({seed})`, returned different samples: your noise "
+                "does not come from torch's global generator.",
+                hint="Draw eps with `torch.randn_like(mu)` (or `torch.randn(..., device=mu.device)`): not from a "
+                     "`torch.Generator` of your own, numpy or Python's `random`, and without reseeding from the clock.")
+        if torch.equal(first, elsewhere):
+            raise CheckFailure(
+                f"`torch.manual_seed({seed})` and `torch.manual_seed({other})` gave the same samples: your noise does "
+                "not depend on torch's global generator (a generator with a fixed seed?).",
+                hint="Draw eps from torch's global generator: `torch.randn_like(mu)`.")
+        if torch.equal(calls[0].drawn_after(), calls[2].drawn_after()):
+            raise CheckFailure(
+                "After your function returns, torch's global generator gives the same numbers whatever seed was set "
+                "before the call: your function reseeds the global generator.",
+                hint="Do not call `torch.manual_seed` (or `torch.random.set_rng_state`) inside your function: the "
+                     "caller's seed must keep governing everything drawn after it.")
+
+
 class Gradients(Check):
     name = "gradients"
     title = "Gradients flow to mu and logvar with the right values (dz/dmu = 1, dz/dlogvar = (z - mu) / 2)"
@@ -249,4 +287,4 @@ class InputsUnchanged(Check):
 
 
 CHECKS = [ShapeAndDtype(), Mean(), StandardDeviation(), GaussianNoise(), IndependentElements(),
-          FreshNoiseEachCall(), Gradients(), InputsUnchanged()]
+          FreshNoiseEachCall(), Reproducible(), Gradients(), InputsUnchanged()]

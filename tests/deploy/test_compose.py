@@ -99,7 +99,7 @@ def test_the_compose_stack_grades_a_submission_through_the_web_service(tmp_path)
             assert time.monotonic() < deadline, compose("logs", "--tail", "80", check=False).stdout[-6000:]
             time.sleep(1)
         assert state["status"] == "graded", state
-        assert state["result"]["score"] == state["result"]["max_score"] == 13
+        assert state["result"]["score"] == state["result"]["max_score"] == 14
         assert state["result"]["tests"] and all(t["status"] == "passed" for t in state["result"]["tests"])
     except (urllib.error.URLError, subprocess.CalledProcessError) as exc:
         logs = compose("logs", "--tail", "80", check=False)

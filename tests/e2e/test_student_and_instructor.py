@@ -74,9 +74,9 @@ def test_student_submits_right_and_wrong_and_reads_the_feedback(world, docker_sa
         p.get_by_role("button", name="Upload and submit").click()
 
     right = submit_and_watch(page, celery_worker_process, upload)
-    assert page.locator("#score-value").inner_text() == "13"
-    assert page.locator(".check.passed").count() == 8 and page.locator(".check.failed").count() == 0
-    assert "8 passed" in page.locator(".scoreboard").text_content()
+    assert page.locator("#score-value").inner_text() == "14"
+    assert page.locator(".check.passed").count() == 9 and page.locator(".check.failed").count() == 0
+    assert "9 passed" in page.locator(".scoreboard").text_content()
 
     # 2. A wrong one, typed into the editor (tab inserts spaces).
     page.get_by_role("link", name="Back to the exercise").click()
@@ -91,7 +91,7 @@ def test_student_submits_right_and_wrong_and_reads_the_feedback(world, docker_sa
     failed = {page.locator(".check.failed").nth(i).get_attribute("data-check")
               for i in range(page.locator(".check.failed").count())}
     assert {"standard_deviation", "gaussian_noise", "gradients"} <= failed
-    assert float(page.locator("#score-value").inner_text()) < 13
+    assert float(page.locator("#score-value").inner_text()) < 14
     std = page.locator('.check[data-check="standard_deviation"]')
     assert "0 / 2" in std.locator(".pts").inner_text()
     hint = std.locator("p.hint").inner_text()
@@ -102,9 +102,9 @@ def test_student_submits_right_and_wrong_and_reads_the_feedback(world, docker_sa
     history = page.locator("#history li")
     assert history.count() == 2
     assert history.nth(0).locator("a").inner_text() == f"#{wrong}"
-    assert history.nth(1).locator("a").inner_text() == f"#{right}" and "13 / 13" in history.nth(1).inner_text()
+    assert history.nth(1).locator("a").inner_text() == f"#{right}" and "14 / 14" in history.nth(1).inner_text()
     subs = {s.pk: s for s in Submission.objects.filter(user=world.owner)}
-    assert subs[right].score == 13 and subs[wrong].score < 13 and subs[wrong].filename == "solution.py"
+    assert subs[right].score == 14 and subs[wrong].score < 14 and subs[wrong].filename == "solution.py"
 
 
 @pytest.mark.django_db(transaction=True)

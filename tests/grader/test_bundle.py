@@ -72,7 +72,7 @@ def test_a_changed_exercise_has_another_digest_and_version(tmp_path):
     after = build_bundle(changed)
     assert after.digest != before.digest
     root = materialise(after.digest, after.data, tmp_path / "cache")
-    assert load_materialised("vae-reparam", root).max_score == changed.max_score == 14
+    assert load_materialised("vae-reparam", root).max_score == changed.max_score == 15
 
 
 def test_content_that_does_not_match_its_digest_is_refused(tmp_path):

@@ -32,7 +32,7 @@ def test_real_worker_grades_right_and_wrong_submissions(world, docker_sandbox, c
     done = wait_finished([right.pk, wrong.pk], celery_worker_process)
 
     good = done[right.pk]
-    assert good.status == "graded" and good.score == good.max_score == 13
+    assert good.status == "graded" and good.score == good.max_score == 14
     assert good.worker and good.claim_token
     assert good.result["provenance"]["sandbox"] == "docker"
     assert good.result["provenance"]["image"].startswith("sha256:")

@@ -85,7 +85,7 @@ def test_duplicate_delivery_grades_once(world, enqueued, monkeypatch):
     assert tasks.grade_submission.run(sub.pk) == "not-claimed"
     assert runs == ["quick"]
     sub.refresh_from_db()
-    assert sub.status == "graded" and sub.score == sub.max_score == 13
+    assert sub.status == "graded" and sub.score == sub.max_score == 14
     assert all(t["status"] == "passed" for t in sub.result["tests"])
     assert sub.result["provenance"]["exercise_version"] == sub.exercise_version.version
 

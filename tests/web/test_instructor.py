@@ -304,7 +304,7 @@ def test_regrade_keeps_the_earlier_result_and_records_provenance(client, world, 
     monkeypatch.setattr(tasks, "sandbox_for_queue", lambda queue: TrustedSubprocessRunner())
     assert tasks.grade_submission.run(sub.pk) == "graded"
     sub.refresh_from_db()
-    assert sub.status == "graded" and sub.score == 13.0
+    assert sub.status == "graded" and sub.score == 14.0
     regrade = sub.result["provenance"]["regrade"]
     assert regrade["number"] == 1 and regrade["previous_score"] == 5.0 and regrade["requested_by"] == "teacher"
     assert sub.result["provenance"]["exercise_version"] == sub.exercise_version.version

@@ -23,7 +23,7 @@ def test_sync_is_idempotent_and_creates_every_exercise():
     assert again.created == again.updated == [] and len(again.unchanged) == len(first.created)
     assert ExerciseVersion.objects.count() == len(first.created)
     version = ExerciseVersion.objects.get(exercise__slug="vae-reparam")
-    assert version.bundle is not None and version.max_score == 13
+    assert version.bundle is not None and version.max_score == 14
     assert "def reparameterize" in version.starter_py
     assert '"nbformat": 4' in version.starter_ipynb
     assert {c["name"] for c in version.checks} >= {"mean", "gradients"}
@@ -42,7 +42,7 @@ def test_a_changed_exercise_gets_a_new_version_and_keeps_the_old(tmp_path, monke
     assert exercise_sync(slug="vae-reparam") == "updated"
     assert exercise_sync(slug="vae-reparam") == "unchanged"
     versions = ExerciseVersion.objects.filter(exercise__slug="vae-reparam").order_by("id")
-    assert [v.max_score for v in versions] == [13, 14]
+    assert [v.max_score for v in versions] == [14, 15]
     assert versions[1].exercise.current_version == versions[1]
 
 

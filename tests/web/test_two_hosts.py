@@ -86,8 +86,8 @@ def test_two_hosts_without_exercises_grade_each_version_from_its_bundle(world, d
 
     done = _wait([sub_a.pk, sub_b.pk], hosts.values())
     first_a, first_b = done[sub_a.pk], done[sub_b.pk]
-    assert _verdict(first_a) == ("graded", 7.0, 13.0, sorted(FAILS))
-    assert _verdict(first_b) == ("graded", 9.0, 19.0, sorted(FAILS))  # mean 4 and standard_deviation 6 points
+    assert _verdict(first_a) == ("graded", 8.0, 14.0, sorted(FAILS))
+    assert _verdict(first_b) == ("graded", 10.0, 20.0, sorted(FAILS))  # mean 4 and standard_deviation 6 points
     assert first_a.result["provenance"]["exercise_version"] == version_a.version
     assert first_b.result["provenance"]["exercise_version"] == version_b.version
     assert {first_a.worker.split(":")[0], first_b.worker.split(":")[0]} == set(hosts)  # one job on each host

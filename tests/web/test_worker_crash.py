@@ -64,7 +64,7 @@ def test_sigkilled_worker_mid_grading_is_graded_exactly_once_by_the_next(world, 
         assert time.monotonic() < deadline, "not regraded in time:\n" + _log(second)
         time.sleep(0.2)
 
-    assert sub.status == "graded" and sub.score == sub.max_score == 13, sub.result
+    assert sub.status == "graded" and sub.score == sub.max_score == 14, sub.result
     assert sub.worker != dead_worker and sub.claim_token != dead_token
     assert sub.infra_failures == 0 and sub.history == []
     assert Submission.objects.count() == 1

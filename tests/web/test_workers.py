@@ -223,14 +223,14 @@ def test_a_job_whose_worker_stops_heartbeating_is_requeued_and_graded_once_elsew
     finally:
         os.killpg(first.pid, signal.SIGCONT)
     sub.refresh_from_db()
-    assert sub.status == "graded" and sub.score == sub.max_score == 13
+    assert sub.status == "graded" and sub.score == sub.max_score == 14
     assert sub.worker != frozen_worker and sub.claim_token != frozen_token
     assert submission_attempts_used(user=world.owner, course_exercise=world.ce) == 1
     deadline = time.monotonic() + 40  # the first worker wakes up, finds its claim gone, removes its sandbox
     while _containers(docker, frozen_worker):
         assert time.monotonic() < deadline, open(first.log_path).read()[-3000:]
         time.sleep(0.2)
-    assert Submission.objects.get(pk=sub.pk).score == 13  # and its late result did not overwrite the grade
+    assert Submission.objects.get(pk=sub.pk).score == 14  # and its late result did not overwrite the grade
 
 
 # The status page ---------------------------------------------------------------------------------------------
