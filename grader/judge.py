@@ -168,13 +168,24 @@ def judge_check(spec: CheckSpec, run: Run, planned, source: str, exercise: Exerc
 def _judge_delegation(run: Run, source: str, exercise: Exercise) -> str | None:
     if not run.any_call_succeeded():
         raise CheckFailure("None of your functions ran successfully, so there is no implementation to credit yet.")
-    findings = staticscan.scan(source, exercise.delegation.get("static", []))
+    rules = exercise.delegation
+    findings = staticscan.scan(source, rules.get("static", []))
+    hidden = staticscan.hiding(source, rules.get("allowed_imports", []))
     seen = run.all_forbidden()
+    messages = []
     if findings or seen:
-        where = [f"`{f.name}` (line {f.line})" for f in findings] + [f"a call to {untrusted(s)} at run time" for s in seen]
-        raise CheckFailure("Your submission uses library code this exercise asks you to write yourself: "
-                           + ", ".join(dict.fromkeys(where)) + ".",
-                           hint="Implement the formula with basic tensor operations.")
+        where = [f"`{f.name}` (line {f.line})" for f in findings] + [f"a call to {untrusted(s)} at run time"
+                                                                       for s in seen]
+        messages.append("Your submission uses library code this exercise asks you to write yourself: "
+                        + ", ".join(dict.fromkeys(where)) + ".")
+    if hidden:
+        messages.append("Your submission uses constructs that can hide which library functions it calls, "
+                        "so the grader cannot credit it as your own implementation:\n\n"
+                        + "\n".join(f"- {untrusted(f.name)} (line {f.line}) {f.reason}" for f in hidden))
+    if messages:
+        raise CheckFailure("\n\n".join(messages),
+                           hint="Implement the formula with basic tensor operations, and call every function "
+                                "by its name (the statement lists what this check refuses).")
     return None
 
 
