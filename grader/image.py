@@ -126,6 +126,7 @@ def build_image(variant: str = "cpu", *, force: bool = False, log=print) -> str:
     client = docker_client(timeout=1800)
     tag = image_tag(variant)
     if not force and client.images.list(name=tag):
+        client.images.get(tag).tag(f"dgm-sandbox-{variant}", "latest")  # :latest is this tree's, even if cached
         log(f"{tag} is up to date")
         return tag
     if base_image() == DEBIAN_BASE:

@@ -24,7 +24,10 @@ case "${1:-}" in
         ;;
     up)
         shift
-        .venv/bin/python scripts/compose_images.py
+        # The workers run sandboxes of the image this tree builds, by its content tag: another checkout
+        # sharing the engine may move :latest meanwhile.
+        sandbox_image="$(.venv/bin/python scripts/compose_images.py | tail -1)"
+        export DGM_SANDBOX_IMAGE="${DGM_SANDBOX_IMAGE:-$sandbox_image}"
         "${COMPOSE[@]}" build
         "${COMPOSE[@]}" up -d "$@"
         url="http://${DGM_BIND:-127.0.0.1}:${DGM_PORT:-8000}/login/"
