@@ -211,18 +211,20 @@ def failed_everywhere(exercise: Exercise, status: str, message: str, started: fl
 
 
 def grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, seed: int = DEFAULT_SEED,
-          profile: str | None = None, watch: JobWatch | None = None) -> Result:
+          profile: str | None = None, watch: JobWatch | None = None, artifacts: dict | None = None) -> Result:
     """Grade one submission. A training exercise goes through grader.training under `profile`
     (default "cpu"); other exercises ignore it. `watch` receives a training job's progress, and
     setting its `cancelled` event stops the grading: the sandbox is removed and Cancelled raised.
+    `artifacts`, if given, receives what a training grading produced beside its result: "checkpoint",
+    the validated safetensors bytes that train() returned (the private leaderboard samples it again).
     What the submission controls in the feedback travels beside it (grader/untrusted.py)."""
     with collecting() as registry:
         return _grade(exercise, filename, data, sandbox=sandbox, seed=seed, profile=profile,
-                      watch=watch).with_untrusted(registry)
+                      watch=watch, artifacts=artifacts if artifacts is not None else {}).with_untrusted(registry)
 
 
 def _grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, seed: int, profile: str | None,
-           watch: JobWatch | None) -> Result:
+           watch: JobWatch | None, artifacts: dict) -> Result:
     started = time.monotonic()
     provenance = {"exercise": exercise.slug, "exercise_version": exercise.version, "seed": seed,
                   "sandbox": sandbox.name, "judge_torch": torch.__version__}
@@ -234,7 +236,7 @@ def _grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, 
         from .training import grade_training  # it builds on this module
 
         return grade_training(exercise, source, sandbox=sandbox, seed=seed, profile=profile, started=started,
-                              provenance=provenance, watch=watch or JobWatch())
+                              provenance=provenance, watch=watch or JobWatch(), artifacts=artifacts)
     planner, planned, job, nonce = plan_job(exercise, source, seed)
     planned_at = time.monotonic()
     try:

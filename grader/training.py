@@ -23,7 +23,8 @@ from .judge import (
     printed_output,
     read_run,
 )
-from .metrics.leaderboard import ALLOWED_SHARE, memorisation_thresholds, score_generated
+from .memorisation_report import memorisation_block
+from .metrics.leaderboard import score_generated
 from .probes import Planner
 from .progress import JobWatch, ProgressTap
 from .result import Result
@@ -86,7 +87,7 @@ def _failure(status: str, message: str, frame: tuple[dict, bytes] | None, phase:
 
 
 def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: int, profile: str | None,
-                   started: float, provenance: dict, watch: JobWatch) -> Result:
+                   started: float, provenance: dict, watch: JobWatch, artifacts: dict | None = None) -> Result:
     training = exercise.training
     chosen = training.profile(profile)
     provenance.update(profile=chosen.name, device=chosen.device, sample_seed=sample_seed(seed))
@@ -131,6 +132,8 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
         if checkpoint is None:
             status, message = "error", f"The checkpoint that train() returned was refused: {problem}."
         outcome.checkpoint_bytes = len(checkpoint) if checkpoint is not None else None
+        if checkpoint is not None and artifacts is not None:
+            artifacts["checkpoint"] = checkpoint
     outcome.train_failure = message if status != "graded" else ""
 
     try:
@@ -162,7 +165,7 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
 
 def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: TrainingProfile, checkpoint: bytes,
             data: TrainingData, sandbox: Sandbox, seed: int, outcome: TrainingOutcome,
-            timings: dict, watch: JobWatch, train_tap: ProgressTap) -> tuple[str, str, str]:
+            timings: dict, watch: JobWatch, train_tap: ProgressTap | None) -> tuple[str, str, str]:
     """The sampling sandbox: no dataset, the checkpoint as the job's blob. Fills `outcome`;
     returns (status, message, printed output). Raises SandboxUnavailable."""
     h, w = data.image_shape
@@ -173,8 +176,8 @@ def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: Tr
             **_program_fields(training)}
     limits = sample_limits(exercise.limits, profile, samples_bytes)
     tap = ProgressTap(spec["nonce"], watch, phase="sampling", steps=profile.steps, budget_s=profile.sample_time_s,
-                      series=train_tap.series)
-    tap.step = train_tap.step
+                      series=train_tap.series if train_tap else None)
+    tap.step = train_tap.step if train_tap else profile.steps
     tap.start()
     raw = sandbox.run(protocol.encode_job(spec, checkpoint), limits, on_output=tap.feed, cancel=watch.cancelled)
     _, status, message, extra = read_run(raw, Planner(seed_s), spec["nonce"], limits)
@@ -194,8 +197,8 @@ def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: Tr
     return status, message, printed_output(extra["student_output"], " while sampling")
 
 
-def _score(outcome: TrainingOutcome, dataset: str) -> None:
+def _score(outcome: TrainingOutcome, dataset: str, part: str | None = "public") -> None:
     n = len(outcome.samples)
-    outcome.score = score_generated(outcome.samples, dataset=dataset, n_required=n, kid_subset_size=min(1000, n))
-    outcome.memorisation = {"share": outcome.score.memorised_share, "flagged": outcome.score.flagged,
-                            "thresholds": memorisation_thresholds(dataset).as_dict(), "allowed_share": ALLOWED_SHARE}
+    outcome.score = score_generated(outcome.samples, dataset=dataset, n_required=n, kid_subset_size=min(1000, n),
+                                    part=part)
+    outcome.memorisation = memorisation_block(outcome.score.memorisation, outcome.samples, dataset)

@@ -125,12 +125,14 @@ class NotMemorised(Check):
             raise CheckFailure(f"There are no samples to compare with the training images: {reason}.")
         m = outcome.memorisation
         t = m["thresholds"]
+        extra = (f", below {t['features']:.3g} in the classifier's features (cosine distance), or below "
+                 f"{t['tangent']:.3g} once a small warp, brightness and contrast are fitted" if "tangent" in t else "")
         summary = (f"{m['share']:.1%} of your samples are near-copies of training or test images (pixel L2 distance "
-                   f"below {t['pixel']:.3g} with pixels in [0, 1], or below {t['centred']:.3g} once centred, "
-                   f"mirrored and rescaled); at most {m['allowed_share']:.0%} may.")
+                   f"below {t['pixel']:.3g} with pixels in [0, 1], below {t['centred']:.3g} once centred, "
+                   f"mirrored and rescaled{extra}); at most {m['allowed_share']:.0%} may.")
         if m["flagged"]:
             raise CheckFailure(f"Your samples look like copies of dataset images: {summary}",
                                hint="A generative model must produce new images; returning (near) copies of "
-                                    "dataset images, shifted or mirrored or not, does not count, and such results "
-                                    "stay off the leaderboard.")
+                                    "dataset images, shifted, mirrored, warped or not, does not count, and such "
+                                    "results stay off the leaderboard.")
         return summary

@@ -17,6 +17,7 @@ from safetensors.torch import save as save_tensors
 
 from .feedback import CheckFailure
 from .metrics.leaderboard import GeneratedScore, validate_samples
+from .metrics.score import board_fields
 from .outputs import CallOutput
 from .spec import TrainingProfile
 
@@ -60,8 +61,7 @@ class TrainingOutcome:
                  "loss": {k: [v if v is not None and math.isfinite(v) else None for v in vs]
                           for k, vs in self.log.items()}}
         if self.score is not None:
-            block.update(fid=self.score.fid, fid_label=self.score.label, kid=self.score.kid,
-                         kid_std=self.score.kid_std, memorisation=self.memorisation)
+            block.update(board_fields(self.score), memorisation=self.memorisation)
         return block
 
 

@@ -11,6 +11,7 @@ from grader.metrics.leaderboard import (
     MemorisationThresholds,
     memorisation_check,
     score_generated,
+    score_part,
 )
 from grader.metrics.score import SampleScore, score_samples
 
@@ -28,5 +29,6 @@ __all__ = [
     "memorisation_check",
     "mmd2_unbiased",
     "score_generated",
+    "score_part",
     "score_samples",
 ]
