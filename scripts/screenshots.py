@@ -10,6 +10,11 @@ a redis-server and a Celery worker on free loopback ports, and `runserver`), all
 The student's wrong submission is graded for real, so Docker and the sandbox image must be there
 (`make image`). Writes docs/screenshots/{student-exercise,student-exercise-phone,feedback,
 instructor-dashboard}.png. Chromium never reaches beyond 127.0.0.1: its background services are off.
+
+`--demo --leaderboard` also trains `generate-fashion` at the tiny profile for real (alice: the solution;
+bob: the starter, then training copies in disguise), moves the deadline into the past, reveals the
+private board and writes docs/screenshots/{training-result,leaderboard,memorisation-report}.png
+(about ten minutes on 2 cores).
 """
 from __future__ import annotations
 
@@ -66,14 +71,15 @@ def answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def demo_site():
-    """A private demo: fresh database, demo course, Redis, a Celery worker, runserver. Yields
-    (base_url, {"instructor": password, "alice": password, ...})."""
+def demo_site(profile: str = "cpu"):
+    """A private demo: fresh database, demo course, Redis, a Celery worker per queue, runserver. Yields
+    (base_url, {"instructor": password, "alice": password, ...}, manage command, env)."""
     tmp = Path(tempfile.mkdtemp(prefix="dgm-shots-"))
     redis_port, web_port = free_port(), free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DGM_VAR_DIR": str(tmp),
            "DATABASE_URL": f"sqlite:///{tmp / 'demo.sqlite3'}", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "DJANGO_DEBUG": "false", "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "platform"), str(REPO_ROOT)])}
+           "DJANGO_DEBUG": "false", "DGM_TRAINING_PROFILE": profile,
+           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "platform"), str(REPO_ROOT)])}
     manage = [sys.executable, str(REPO_ROOT / "manage.py")]
     procs: list[subprocess.Popen] = []
     log = open(tmp / "services.log", "wb")
@@ -87,15 +93,16 @@ def demo_site():
             raise SystemExit("redis-server is not installed: bash scripts/start-redis.sh")
         procs.append(subprocess.Popen([redis, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                                        "--appendonly", "no", "--dir", str(tmp)], stdout=log, stderr=log))
-        procs.append(subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "cpu",
-                                       "--concurrency", "1", "--without-gossip", "--without-mingle",
-                                       "--hostname", f"shots-{os.getpid()}@localhost"],
-                                      cwd=REPO_ROOT / "platform", env=env, stdout=log, stderr=log))
+        for queue in ("quick", "training"):
+            procs.append(subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
+                                           "--concurrency", "1", "--without-gossip", "--without-mingle",
+                                           "--hostname", f"shots-{queue}-{os.getpid()}@localhost"],
+                                          cwd=REPO_ROOT / "platform", env=env, stdout=log, stderr=log))
         procs.append(subprocess.Popen([*manage, "runserver", "--noreload", "--insecure", f"127.0.0.1:{web_port}"],
                                       cwd=REPO_ROOT, env=env, stdout=log, stderr=log))
         base = f"http://127.0.0.1:{web_port}"
         wait_until(lambda: answers(base + "/login/"), "runserver")
-        yield base, passwords
+        yield base, passwords, manage, env
     except BaseException:
         log.flush()
         sys.stderr.write("--- the demo's services said:\n" + (tmp / "services.log").read_text(errors="replace")[-6000:])
@@ -163,6 +170,63 @@ def take(base: str, student: tuple[str, str], instructor: tuple[str, str], cours
     return written
 
 
+TRAINED = "generate-fashion"
+
+
+def upload_and_wait(page, base: str, course: str, path: Path) -> str:
+    """Submits a file on the exercise page and waits for its grading; returns the submission's URL."""
+    page.goto(f"{base}/courses/{course}/{TRAINED}/")
+    page.get_by_role("tab", name="Upload a file").click()
+    page.set_input_files("input[type=file][name=file]", str(path))
+    page.get_by_role("button", name="Upload and submit").click()
+    page.wait_for_url(re.compile(r".*/submissions/\d+/$"))
+    page.wait_for_selector("#status[data-status=graded], #status[data-status=error]", timeout=900_000)
+    return page.url
+
+
+def take_leaderboard(base: str, passwords: dict, course: str, manage: list[str], env: dict) -> list[Path]:
+    """Real trainings at the tiny profile, the reveal of the private board, and the shots."""
+    from playwright.sync_api import sync_playwright
+
+    folder = REPO_ROOT / "exercises" / TRAINED
+    written = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        alice = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        log_in(alice, base, "alice", passwords["alice"])
+        result_url = upload_and_wait(alice, base, course, folder / "solution.py")
+        bob = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        log_in(bob, base, "bob", passwords["bob"])
+        upload_and_wait(bob, base, course, folder / "starter.py")
+        copies_url = upload_and_wait(bob, base, course, folder / "wrong" / "disguised_copies.py")
+        subprocess.run([*manage, "shell", "-c",
+                        "from datetime import timedelta; from django.utils import timezone; "
+                        "from catalog.models import CourseExercise; "
+                        f"CourseExercise.objects.filter(course__slug={course!r}, exercise__slug={TRAINED!r})"
+                        ".update(deadline=timezone.now() - timedelta(minutes=1))"],
+                       env=env, check=True, cwd=REPO_ROOT)
+        teacher = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        log_in(teacher, base, "instructor", passwords["instructor"])
+        board_url = f"{base}/courses/{course}/{TRAINED}/leaderboard/"
+        teacher.goto(board_url)
+        teacher.click("#reveal-form button[type=submit]")
+        deadline = time.monotonic() + 600
+        while "being scored" in teacher.content() and time.monotonic() < deadline:
+            time.sleep(5)
+            teacher.goto(board_url)
+        alice.goto(result_url)
+        written.append(OUT_DIR / "training-result.png")
+        alice.locator("#training").screenshot(path=written[-1])
+        alice.goto(board_url)
+        written.append(OUT_DIR / "leaderboard.png")
+        alice.screenshot(path=written[-1], full_page=True)
+        teacher.goto(copies_url.rstrip("/") + "/leaderboard/memorisation/")
+        written.append(OUT_DIR / "memorisation-report.png")
+        teacher.screenshot(path=written[-1], full_page=True)
+        browser.close()
+    return written
+
+
 def credentials(value: str) -> tuple[str, str]:
     user, sep, password = value.partition(":")
     if not sep:
@@ -177,10 +241,18 @@ def main() -> None:
     parser.add_argument("--instructor", type=credentials, help="USERNAME:PASSWORD of its instructor")
     parser.add_argument("--course", default="dgm-demo")
     parser.add_argument("--demo", action="store_true", help="start a private demo site for the shots")
+    parser.add_argument("--leaderboard", action="store_true",
+                        help="with --demo: train generate-fashion for real and shoot the result page and the boards")
     args = parser.parse_args()
+    if args.leaderboard and not args.demo:
+        parser.error("--leaderboard needs --demo (it moves the deadline in the demo's own database)")
     if args.demo:
-        with demo_site() as (base, passwords):
-            shots = take(base, ("alice", passwords["alice"]), ("instructor", passwords["instructor"]), args.course)
+        with demo_site(profile="tiny" if args.leaderboard else "cpu") as (base, passwords, manage, env):
+            if args.leaderboard:
+                shots = take_leaderboard(base, passwords, args.course, manage, env)
+            else:
+                shots = take(base, ("alice", passwords["alice"]), ("instructor", passwords["instructor"]),
+                             args.course)
     else:
         if not (args.student and args.instructor):
             parser.error("--student and --instructor are required without --demo")

@@ -27,7 +27,9 @@ def leaderboard_api(request, course_slug: str, exercise_slug: str):
         return api_error("The leaderboard of this exercise is shown after the deadline.", 403)
     body = {"course": ce.course.slug, "exercise": ce.exercise.slug, "profile": board.profile,
             "fid_label": board.fid_label, "n_samples": board.n_samples, "pseudonyms": board.pseudonyms,
-            "rows": [_json_row(r) for r in board.rows]}
+            "board": "public", "rows": [_json_row(r) for r in board.rows],
+            # the private board: once revealed (instructors also while it is being scored); never its seeds
+            "reveal": board.reveal, "private_rows": [_json_row(r) for r in board.private_rows]}
     if board.instructor:
         body["flagged"] = [_json_row(r) for r in board.flagged]
         body["disqualified"] = [_json_row(r) for r in board.disqualified]

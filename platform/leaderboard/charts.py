@@ -1,5 +1,6 @@
-"""The loss curve of a training result as inline SVG, drawn on the server: no JavaScript library,
-nothing from a CDN. Only numbers and escaped series names reach the markup."""
+"""The loss curve and the class shares of a training result as inline SVG, drawn on the server: no
+JavaScript library, nothing from a CDN, no style attributes (the CSP allows the site's own stylesheet
+only). Only numbers and escaped series and class names reach the markup."""
 from __future__ import annotations
 
 import math
@@ -77,3 +78,52 @@ def loss_curve_svg(*, loss: dict) -> SafeString | None:
                      f'■ {escape(name)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # numbers and escaped names only
+
+
+BAR_LEFT, BAR_RIGHT, BAR_TOP, BAR_BOTTOM, BAR_ROW = 120, 56, 26, 24, 22  # margins and the height of a class's row
+
+
+def pct(fraction: float) -> str:
+    """0.34 -> "34 %"; below 1 % one decimal: 0.004 -> "0.4 %"."""
+    value = 100 * fraction
+    return f"{value:.1f} %" if 0 < abs(value) < 1 else f"{value:.0f} %"
+
+
+def class_shares_svg(*, labels: list, shares: list, data_share: float | None = None) -> SafeString | None:
+    """Horizontal bars: the share of the samples that the classifier assigns to each class, with a dashed
+    line at the data's share (a tenth for 10 balanced classes). Bars well above it (at least 1.5 times)
+    get the class `over`, well below it (at most half) `under`. None unless labels and shares match."""
+    if not (isinstance(labels, list) and isinstance(shares, list) and 0 < len(labels) == len(shares) <= 50):
+        return None
+    if not all(isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s) and 0 <= s <= 1
+               for s in shares):
+        return None
+    ok = isinstance(data_share, (int, float)) and not isinstance(data_share, bool) and 0 < data_share <= 1
+    data = float(data_share) if ok else 1 / len(labels)
+    x_max = max(0.1, min(1.0, math.ceil(10 * max(*shares, data) - 1e-9) / 10))
+    plot_w, plot_h = WIDTH - BAR_LEFT - BAR_RIGHT, BAR_ROW * len(labels)
+    height = BAR_TOP + plot_h + BAR_BOTTOM
+
+    def px(v: float) -> float:
+        return BAR_LEFT + v / x_max * plot_w
+
+    title = f"Share of your samples the classifier assigns to each class, against the data's {pct(data)}"
+    parts = [f'<svg class="class-shares" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}">'
+             f"<title>{escape(title)}</title>",
+             f'<rect x="{BAR_LEFT}" y="{BAR_TOP}" width="{plot_w}" height="{plot_h}" class="plot"/>']
+    for tick in (0, x_max / 2, x_max):
+        parts.append(f'<line x1="{px(tick):.1f}" x2="{px(tick):.1f}" y1="{BAR_TOP}" y2="{BAR_TOP + plot_h}" '
+                     f'class="grid"/><text x="{px(tick):.1f}" y="{height - 8}" text-anchor="middle">'
+                     f"{pct(tick)}</text>")
+    parts.append(f'<line x1="{px(data):.1f}" x2="{px(data):.1f}" y1="{BAR_TOP - 6}" y2="{BAR_TOP + plot_h}" '
+                 f'class="data-line"/><text x="{px(data):.1f}" y="{BAR_TOP - 10}" text-anchor="middle" '
+                 f'class="data-label">data {pct(data)}</text>')  # under the bars and their values
+    for index, (label, share) in enumerate(zip(labels, shares, strict=True)):
+        y, name = BAR_TOP + index * BAR_ROW, escape(str(label)[:24])
+        kind = " over" if share >= 1.5 * data else " under" if share <= 0.5 * data else ""
+        parts.append(f'<text x="{BAR_LEFT - 6}" y="{y + 15}" text-anchor="end">{name}</text>'
+                     f'<rect x="{BAR_LEFT}" y="{y + 4}" width="{px(share) - BAR_LEFT:.1f}" height="{BAR_ROW - 8}" '
+                     f'class="bar{kind}"><title>{name}: {pct(share)}</title></rect>'
+                     f'<text x="{px(share) + 4:.1f}" y="{y + 15}" class="value">{pct(share)}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # numbers and escaped labels only

@@ -18,6 +18,10 @@ class LeaderboardEntry(models.Model):
     fid_label = models.CharField(max_length=100)  # e.g. "FID (Fashion-MNIST features)", never plain "FID"
     kid = models.FloatField(null=True, blank=True)
     kid_std = models.FloatField(null=True, blank=True)
+    fid_low = models.FloatField(null=True, blank=True)  # 95 % bootstrap interval over the samples
+    fid_high = models.FloatField(null=True, blank=True)
+    precision = models.FloatField(null=True, blank=True)
+    recall = models.FloatField(null=True, blank=True)
     n_samples = models.PositiveIntegerField()
     steps = models.PositiveIntegerField(null=True, blank=True)
     device = models.CharField(max_length=16, blank=True, default="")
@@ -25,7 +29,25 @@ class LeaderboardEntry(models.Model):
     sample_seconds = models.FloatField(null=True, blank=True)
     submitted_at = models.DateTimeField()  # the submission's time: ties on FID go to the earlier one
     memorisation_share = models.FloatField(null=True, blank=True)
-    flagged = models.BooleanField(default=False)  # memorises training images: kept off the board
+    flagged = models.BooleanField(default=False)  # memorises training images: kept off the board unless cleared
+    review = models.CharField(max_length=10, blank=True, default="",
+                              choices=[("", "not reviewed"), ("confirmed", "confirmed"), ("cleared", "cleared")])
+    review_reason = models.TextField(blank=True, default="")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    # The private board (after the reveal): this entry re-sampled with a new seed, scored on the held-back part.
+    private_status = models.CharField(max_length=8, blank=True, default="",
+                                      choices=[("", "none"), ("queued", "queued"), ("running", "running"),
+                                               ("done", "done"), ("failed", "failed")])
+    private_fid = models.FloatField(null=True, blank=True)
+    private_fid_low = models.FloatField(null=True, blank=True)
+    private_fid_high = models.FloatField(null=True, blank=True)
+    private_kid = models.FloatField(null=True, blank=True)
+    private_kid_std = models.FloatField(null=True, blank=True)
+    private_flagged = models.BooleanField(default=False)
+    private_error = models.TextField(blank=True, default="")
+    private_claimed_at = models.DateTimeField(null=True, blank=True)
     chosen = models.BooleanField(default=False)  # the student's pick for the board
     disqualified_reason = models.TextField(blank=True, default="")
     disqualified_at = models.DateTimeField(null=True, blank=True)
@@ -46,8 +68,37 @@ class LeaderboardEntry(models.Model):
         return self.disqualified_at is not None
 
     @property
+    def is_off_for_memorising(self) -> bool:
+        return self.flagged and self.review != "cleared"
+
+    @property
     def is_eligible(self) -> bool:
-        return not self.flagged and not self.is_disqualified
+        return not self.is_off_for_memorising and not self.is_disqualified
+
+
+class EntryCheckpoint(models.Model):
+    """The checkpoint a graded entry's train() returned (validated safetensors, at most the exercise's cap):
+    the private board samples it again. In the database, so that every worker host can read it."""
+
+    entry = models.OneToOneField(LeaderboardEntry, on_delete=models.CASCADE, related_name="checkpoint")
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    stored_at = models.DateTimeField(auto_now=True)
+
+
+class BoardReveal(models.Model):
+    """The instructor's reveal of a course exercise's private board. `seed` is secret: it exists only from
+    the reveal on, and no page or export shows it; each entry samples with a seed derived from it."""
+
+    course_exercise = models.OneToOneField(CourseExercise, on_delete=models.CASCADE, related_name="board_reveal")
+    seed = models.BigIntegerField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    revealed_at = models.DateTimeField(null=True, blank=True)  # every entry scored: students see the board
+
+    def __str__(self) -> str:
+        return f"reveal of {self.course_exercise}"
 
 
 class Baseline(models.Model):
@@ -70,6 +121,10 @@ class Baseline(models.Model):
     fid_label = models.CharField(max_length=100, blank=True, default="")
     kid = models.FloatField(null=True, blank=True)
     kid_std = models.FloatField(null=True, blank=True)
+    fid_low = models.FloatField(null=True, blank=True)
+    fid_high = models.FloatField(null=True, blank=True)
+    precision = models.FloatField(null=True, blank=True)
+    recall = models.FloatField(null=True, blank=True)
     n_samples = models.PositiveIntegerField(null=True, blank=True)
     steps = models.PositiveIntegerField(null=True, blank=True)
     device = models.CharField(max_length=16, blank=True, default="")

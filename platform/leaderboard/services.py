@@ -5,6 +5,7 @@ The numbers come from the result's `training` block only (made by the trusted ju
 anything else the sandbox wrote."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 
@@ -21,16 +22,27 @@ from workers.queues import queue_for
 from workers.selectors import claimed_by_dead_workers
 from workers.services import claims_release, silent_since
 
-from .models import Baseline, LeaderboardEntry
+from .models import Baseline, EntryCheckpoint, LeaderboardEntry
 
 log = logging.getLogger(__name__)
 REASON_MAX_CHARS = 2000
 
 
-def _finite(value) -> float | None:
+def finite_or_none(value) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
+
+
+def fid_interval(value, fid: float | None) -> tuple[float | None, float | None]:
+    """A block's [low, high] around `fid`; (None, None) when there is none, or one that does not hold the
+    estimate (the board then ranks by FID alone)."""
+    if not isinstance(value, list) or len(value) != 2 or fid is None:
+        return None, None
+    low, high = finite_or_none(value[0]), finite_or_none(value[1])
+    if low is None or high is None or not low <= fid <= high:
+        return None, None
+    return low, high
 
 
 def _count(value) -> int | None:
@@ -43,17 +55,21 @@ def _count(value) -> int | None:
 
 def _training_numbers(training: dict) -> dict | None:
     """The board's numbers of a `training` block, or None when it has no FID (training or sampling failed)."""
-    fid, n_samples = _finite(training.get("fid")), _count(training.get("n_samples"))
+    fid, n_samples = finite_or_none(training.get("fid")), _count(training.get("n_samples"))
     label = training.get("fid_label")
     if fid is None or n_samples is None or not isinstance(label, str) or not label:
         return None
-    return {"fid": fid, "fid_label": label[:100], "kid": _finite(training.get("kid")),
-            "kid_std": _finite(training.get("kid_std")), "n_samples": n_samples,
+    low, high = fid_interval(training.get("fid_interval"), fid)
+    fidelity = training.get("fidelity") if isinstance(training.get("fidelity"), dict) else {}
+    return {"fid": fid, "fid_label": label[:100], "kid": finite_or_none(training.get("kid")),
+            "kid_std": finite_or_none(training.get("kid_std")), "n_samples": n_samples,
+            "fid_low": low, "fid_high": high, "precision": finite_or_none(fidelity.get("precision")),
+            "recall": finite_or_none(fidelity.get("recall")),
             # compute used: the steps training did (`steps_done`) where the block says, else the budget's
             "steps": _count(training.get("steps_done", training.get("steps"))),
             "device": str(training.get("device") or "")[:16],
-            "train_seconds": _finite(training.get("train_seconds")),
-            "sample_seconds": _finite(training.get("sample_seconds"))}
+            "train_seconds": finite_or_none(training.get("train_seconds")),
+            "sample_seconds": finite_or_none(training.get("sample_seconds"))}
 
 
 def entry_fields_from_result(result: dict) -> dict | None:
@@ -66,14 +82,16 @@ def entry_fields_from_result(result: dict) -> dict | None:
     if numbers is None or not isinstance(profile, str) or not profile:
         return None
     memorisation = training.get("memorisation") if isinstance(training.get("memorisation"), dict) else {}
-    return {**numbers, "profile": profile[:32], "memorisation_share": _finite(memorisation.get("share")),
+    return {**numbers, "profile": profile[:32], "memorisation_share": finite_or_none(memorisation.get("share")),
             "flagged": memorisation.get("flagged") is True}
 
 
-def leaderboard_entry_sync(*, submission_id: int, result: dict) -> LeaderboardEntry | None:
+def leaderboard_entry_sync(*, submission_id: int, result: dict, checkpoint: bytes | None = None
+                           ) -> LeaderboardEntry | None:
     """After a grading finished, in its transaction: the submission's entry takes the result's numbers
-    (a regrade replaces them), or goes away when the result has none. The instructor's disqualification
-    and the student's choice stay with the entry."""
+    (a regrade replaces them) and the checkpoint its train() returned (the private board samples it
+    again), or goes away when the result has none. The instructor's disqualification and review and the
+    student's choice stay with the entry."""
     fields = entry_fields_from_result(result)
     if fields is None:
         LeaderboardEntry.objects.filter(submission_id=submission_id).delete()
@@ -83,6 +101,11 @@ def leaderboard_entry_sync(*, submission_id: int, result: dict) -> LeaderboardEn
         submission_id=submission_id,
         defaults={**fields, "course_exercise_id": sub.course_exercise_id, "user_id": sub.user_id,
                   "submitted_at": sub.created_at})
+    if checkpoint:
+        EntryCheckpoint.objects.update_or_create(entry=entry, defaults={
+            "data": checkpoint, "sha256": hashlib.sha256(checkpoint).hexdigest()})
+    else:
+        EntryCheckpoint.objects.filter(entry=entry).delete()
     return entry
 
 
@@ -90,7 +113,7 @@ def leaderboard_entry_choose(*, user, entry: LeaderboardEntry) -> None:
     """The student's "use this submission for the leaderboard": replaces an earlier choice."""
     if entry.user_id != user.pk:
         raise ValidationError("Only the student who submitted it can choose this submission.")
-    if entry.flagged:
+    if entry.is_off_for_memorising:
         raise ValidationError("This submission was flagged as memorising training images; it cannot go on the "
                               "leaderboard.")
     if entry.is_disqualified:
@@ -113,14 +136,19 @@ def leaderboard_choice_clear(*, user, course_exercise: CourseExercise) -> None:
         chosen=False)
 
 
-def leaderboard_entry_disqualify(*, entry: LeaderboardEntry, by, reason: str) -> None:
-    """Takes the entry off the board (the student's next best eligible entry, if any, takes its place);
-    the student reads the reason on their submission page."""
+def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Give a reason: the student reads it.")
     if len(reason) > REASON_MAX_CHARS:
         raise ValidationError(f"The reason is longer than {REASON_MAX_CHARS} characters.")
+    return reason
+
+
+def leaderboard_entry_disqualify(*, entry: LeaderboardEntry, by, reason: str) -> None:
+    """Takes the entry off the board (the student's next best eligible entry, if any, takes its place);
+    the student reads the reason on their submission page."""
+    reason = _reason(reason)
     LeaderboardEntry.objects.filter(pk=entry.pk).update(disqualified_at=timezone.now(), disqualified_by=by,
                                                         disqualified_reason=reason)
 
@@ -128,6 +156,21 @@ def leaderboard_entry_disqualify(*, entry: LeaderboardEntry, by, reason: str) ->
 def leaderboard_entry_reinstate(*, entry: LeaderboardEntry) -> None:
     LeaderboardEntry.objects.filter(pk=entry.pk).update(disqualified_at=None, disqualified_by=None,
                                                         disqualified_reason="")
+
+
+REVIEW_DECISIONS = ("confirmed", "cleared")
+
+
+def leaderboard_entry_review(*, entry: LeaderboardEntry, by, decision: str, reason: str) -> None:
+    """The instructor's verdict on a flagged entry: `confirmed` (it memorises: it stays off the board) or
+    `cleared` (a false alarm: it goes on the board). The student reads the reason."""
+    if not entry.flagged:
+        raise ValidationError("Only an entry flagged as memorising can be confirmed or cleared.")
+    if decision not in REVIEW_DECISIONS:
+        raise ValidationError(f"Choose one of: {', '.join(REVIEW_DECISIONS)}.")
+    reason = _reason(reason)
+    LeaderboardEntry.objects.filter(pk=entry.pk).update(review=decision, review_reason=reason, reviewed_by=by,
+                                                        reviewed_at=timezone.now())
 
 
 # Baselines -----------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""Celery task: compute a reference baseline on the training (or gpu) queue, in the same sandboxes as
-gradings."""
+"""Celery tasks on the training (or gpu) queue, in the same sandboxes as gradings: compute a reference
+baseline; sample an entry again for the private board."""
 from __future__ import annotations
 
 from celery import shared_task
 
 from workers.sandboxes import sandbox_for_queue
 
+from .private import entry_resample
 from .services import baseline_compute
 
 
@@ -13,3 +14,8 @@ from .services import baseline_compute
 def compute_baseline(self, baseline_id: int) -> str:
     return baseline_compute(baseline_id=baseline_id, sandbox_factory=sandbox_for_queue,
                             node=self.request.hostname or "")
+
+
+@shared_task(name="leaderboard.tasks.resample_entry", bind=True, acks_late=True, ignore_result=True)
+def resample_entry(self, entry_id: int) -> str:
+    return entry_resample(entry_id=entry_id, sandbox_factory=sandbox_for_queue)

@@ -12,4 +12,9 @@ urlpatterns = [
     path("submissions/<int:submission_id>/leaderboard/clear-choice/", views.clear_choice, name="clear_choice"),
     path("submissions/<int:submission_id>/leaderboard/disqualify/", views.disqualify, name="disqualify"),
     path("submissions/<int:submission_id>/leaderboard/reinstate/", views.reinstate, name="reinstate"),
+    path("courses/<slug:course_slug>/<slug:exercise_slug>/leaderboard/reveal/", views.reveal, name="reveal"),
+    path("submissions/<int:submission_id>/leaderboard/memorisation/", views.memorisation, name="memorisation"),
+    path("submissions/<int:submission_id>/leaderboard/memorisation.png", views.memorisation_pairs,
+         name="memorisation_pairs"),
+    path("submissions/<int:submission_id>/leaderboard/review/", views.review, name="review"),
 ]

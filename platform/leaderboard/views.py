@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from courses.exports import csv_cell
 
+from .private import board_reveal_request
 from .selectors import (
     CSV_HEADER,
     course_exercise_get_for_board,
@@ -20,15 +21,19 @@ from .selectors import (
     entry_get_for_owner,
     leaderboard_csv_rows,
     leaderboard_for_viewer,
+    memorisation_pairs_png,
+    memorisation_report,
 )
 from .services import (
     leaderboard_choice_clear,
     leaderboard_entry_choose,
     leaderboard_entry_disqualify,
     leaderboard_entry_reinstate,
+    leaderboard_entry_review,
 )
 
-TEXT_COLUMNS = {"kind", "username", "name", "pseudonym", "fid_label", "profile", "device", "status", "reason"}
+TEXT_COLUMNS = {"board", "kind", "username", "name", "pseudonym", "fid_label", "profile", "device", "status",
+                "reason"}
 
 
 @login_required
@@ -102,3 +107,51 @@ def reinstate(request, submission_id):
     leaderboard_entry_reinstate(entry=entry)
     messages.success(request, f"Submission #{entry.submission_id} is back on the leaderboard.")
     return _back(request, entry)
+
+
+@login_required
+@require_POST
+def reveal(request, course_slug, exercise_slug):
+    ce, role = course_exercise_get_for_board(user=request.user, course_slug=course_slug, exercise_slug=exercise_slug)
+    if role != "instructor":
+        raise Http404("No such page")
+    try:
+        board_reveal_request(course_exercise=ce, by=request.user)
+        messages.success(request, "The private board is being scored: each entry is sampled again with new seeds. "
+                                  "Students see it once every entry is scored.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("leaderboard:board", course_slug, exercise_slug)
+
+
+@login_required
+def memorisation(request, submission_id):
+    entry = entry_get_for_instructor(user=request.user, submission_id=submission_id)
+    return render(request, "leaderboard/memorisation.html", {
+        "entry": entry, "ce": entry.course_exercise, "course": entry.course_exercise.course,
+        "report": memorisation_report(entry=entry)})
+
+
+@login_required
+def memorisation_pairs(request, submission_id):
+    entry = entry_get_for_instructor(user=request.user, submission_id=submission_id)
+    png = memorisation_pairs_png(entry=entry)
+    if png is None:
+        raise Http404("No memorisation report")
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_POST
+def review(request, submission_id):
+    entry = entry_get_for_instructor(user=request.user, submission_id=submission_id)
+    decision = request.POST.get("decision", "")
+    try:
+        leaderboard_entry_review(entry=entry, by=request.user, decision=decision, reason=request.POST.get("reason", ""))
+        messages.success(request, f"Submission #{entry.submission_id}: the flag is {decision}"
+                                  + (" and the entry is on the board." if decision == "cleared" else "."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("leaderboard:memorisation", submission_id=entry.submission_id)

@@ -87,15 +87,15 @@ def _sample_grid_as_url(result: dict | None, submission_id: int) -> dict | None:
     if not isinstance(training, dict) or "sample_grid_png" not in training:
         return result
     public = {key: value for key, value in training.items() if key != "sample_grid_png"}
+    if isinstance(public.get("memorisation"), dict):  # the report's pairs are the instructor's, on their own page
+        public["memorisation"] = {k: v for k, v in public["memorisation"].items() if k != "pairs_png"}
     if training["sample_grid_png"]:
         public["sample_grid_url"] = reverse("submission-sample-grid", args=[submission_id])
     return {**result, "training": public}
 
 
-def submission_sample_grid_png(*, submission: Submission) -> bytes | None:
-    """The PNG bytes of a training result's sample grid (made by the trusted judge), or None."""
-    training = (submission.result or {}).get("training")
-    encoded = training.get("sample_grid_png") if isinstance(training, dict) else None
+def decode_png(encoded) -> bytes | None:
+    """PNG bytes from base64 made by the trusted judge, or None for anything else."""
     if not isinstance(encoded, str) or not encoded:
         return None
     try:
@@ -103,6 +103,12 @@ def submission_sample_grid_png(*, submission: Submission) -> bytes | None:
     except binascii.Error:
         return None
     return png if png.startswith(PNG_SIGNATURE) else None
+
+
+def submission_sample_grid_png(*, submission: Submission) -> bytes | None:
+    """The PNG bytes of a training result's sample grid (made by the trusted judge), or None."""
+    training = (submission.result or {}).get("training")
+    return decode_png(training.get("sample_grid_png") if isinstance(training, dict) else None)
 
 
 def submission_to_dict(*, submission: Submission, full: bool, now=None) -> dict:

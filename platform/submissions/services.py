@@ -156,9 +156,10 @@ def _visible_score(result: dict, overrides: dict | None = None) -> float:
                if check_visibility(t, overrides) == "visible")
 
 
-def submission_finish(*, submission_id: int, token: str, result: dict) -> bool:
+def submission_finish(*, submission_id: int, token: str, result: dict, checkpoint: bytes | None = None) -> bool:
     """Stores the student's result, only while this claim still holds it (a requeued stale claim loses),
-    and in the same transaction its leaderboard entry (a regrade replaces the entry's numbers)."""
+    and in the same transaction its leaderboard entry (a regrade replaces the entry's numbers) with the
+    training exercise's checkpoint."""
     overrides = (CourseExercise.objects.filter(submissions__pk=submission_id)
                  .values_list("check_visibility", flat=True).first())
     with transaction.atomic():
@@ -166,7 +167,7 @@ def submission_finish(*, submission_id: int, token: str, result: dict) -> bool:
             status=result["status"], result=result, score=result.get("score"), max_score=result.get("max_score"),
             visible_score=_visible_score(result, overrides), finished_at=timezone.now(), progress=None)
         if updated == 1:
-            leaderboard_entry_sync(submission_id=submission_id, result=result)
+            leaderboard_entry_sync(submission_id=submission_id, result=result, checkpoint=checkpoint)
     return updated == 1
 
 
@@ -241,12 +242,13 @@ def submission_grade(*, submission_id: int, token: str, sandbox_factory) -> str:
     sub = Submission.objects.select_related("exercise_version__exercise").get(pk=submission_id)
     version = sub.exercise_version
     retryable = True
+    artifacts: dict = {}
     try:
         exercise, digest = exercise_for_version(version)
         sandbox = sandbox_factory(sub.queue)
         with JobMonitor(submission_claim_queryset(submission_id=submission_id, token=token)) as watch:
             result = grade(exercise, sub.filename, bytes(sub.data), sandbox=sandbox, seed=sub.seed,
-                           profile=sub.training_profile or None, watch=watch).to_dict()
+                           profile=sub.training_profile or None, watch=watch, artifacts=artifacts).to_dict()
         error = result.get("output", "") if result["status"] == "infrastructure_error" else ""
     except Cancelled:
         return "cancelled"  # the row already says so; the sandbox is gone
@@ -278,7 +280,9 @@ def submission_grade(*, submission_id: int, token: str, sandbox_factory) -> str:
             "requested_at": previous.get("regraded_at"), "previous_status": previous.get("status"),
             "previous_score": previous.get("score"), "previous_exercise_version": previous.get("exercise_version"),
             "at": previous.get("regrade_at", "current")}
-    return "graded" if submission_finish(submission_id=submission_id, token=token, result=result) else "lost_claim"
+    finished = submission_finish(submission_id=submission_id, token=token, result=result,
+                                 checkpoint=artifacts.get("checkpoint"))
+    return "graded" if finished else "lost_claim"
 
 
 def submission_requeue_silent(*, now=None) -> list[int]:

@@ -14,6 +14,7 @@ from leaderboard.selectors import submission_training_panel
 
 from .selectors import submission_get_for_viewer, submission_sample_grid_png, submission_to_dict
 from .services import submission_cancel, submission_create
+from .training_summary import training_summary
 
 EDITOR_FILENAME = "solution.py"
 
@@ -64,6 +65,7 @@ def submission_detail(request, submission_id):
     percent = round(100 * float(score) / float(max_score)) if score is not None and max_score else 0
     tally = {status: sum(t.get("status") == status for t in tests)
              for status in ("passed", "failed", "error", "hidden")}
+    training = submission_training_panel(submission=submission, result=result, instructor=instructor)
     return render(request, "submissions/detail.html", {
         "submission": submission, "ce": submission.course_exercise, "data": data, "result": result, "tests": tests,
         "percent": percent, "tally": tally, "pending": submission.is_pending,
@@ -72,7 +74,8 @@ def submission_detail(request, submission_id):
                       "running": data["running"], "api": reverse("api-submission-detail", args=[submission.pk])},
         "wait": data["wait"], "running": data["running"],
         "instructor": instructor,
-        "training": submission_training_panel(submission=submission, result=result, instructor=instructor),
+        "training": training,
+        "summary": training_summary(training["training"]) if training else None,
     })
 
 

@@ -16,11 +16,13 @@ _heartbeat: NodeHeartbeat | None = None
 
 @shared_task(name="workers.tasks.sweep_jobs", ignore_result=True)
 def sweep_jobs() -> dict:
+    from leaderboard.private import entry_resample_requeue_stale
     from leaderboard.services import baseline_requeue_silent
     from submissions.services import submission_requeue_silent
 
-    swept = {"submissions": submission_requeue_silent(), "baselines": baseline_requeue_silent()}
-    if swept["submissions"] or swept["baselines"]:
+    swept = {"submissions": submission_requeue_silent(), "baselines": baseline_requeue_silent(),
+             "private_samplings": entry_resample_requeue_stale()}
+    if any(swept.values()):
         log.warning("requeued jobs whose worker stopped heartbeating: %s", swept)
     return swept
 

@@ -38,7 +38,7 @@ def tiny_png() -> bytes:
 
 
 def training_result(fid, *, kid=0.05, kid_std=0.01, profile="cpu", flagged=False, share=0.0, n=1000,
-                    status="graded", leaderboard=True) -> dict:
+                    status="graded", leaderboard=True, interval=None, fidelity=None, memorisation=None) -> dict:
     training = {"profile": profile, "device": "cpu", "steps": 2000, "steps_done": 1800, "batch_size": 64,
                 "train_seconds": 412.5, "sample_seconds": 30.2, "n_samples": n, "checkpoint_bytes": 123456,
                 "fid": fid, "fid_label": FID_LABEL, "kid": kid, "kid_std": kid_std,
@@ -46,6 +46,12 @@ def training_result(fid, *, kid=0.05, kid_std=0.01, profile="cpu", flagged=False
                                  "thresholds": {"pixel": 1.43, "centred": 0.093}},
                 "loss": {"step": [0, 10, 20, 30], "loss": [1.2, 0.9, 0.7, 0.6]},
                 "sample_grid_png": base64.b64encode(tiny_png()).decode()}
+    if interval is not None:
+        training["fid_interval"] = list(interval)
+    if fidelity is not None:
+        training["fidelity"] = {"k": 5, **fidelity}
+    if memorisation is not None:
+        training["memorisation"].update(memorisation)
     return {"status": status, "score": 4.0, "max_score": 4.0, "execution_time": 450.0, "output": "",
             "tests": [{"name": "trains", "title": "Training finishes", "score": 2.0, "max_score": 2.0,
                        "status": "passed", "output": "", "visibility": "visible"},
@@ -56,17 +62,17 @@ def training_result(fid, *, kid=0.05, kid_std=0.01, profile="cpu", flagged=False
             "training": training, "provenance": {"profile": profile, "seed": 1}}
 
 
-def finish(submission: Submission, result: dict) -> None:
+def finish(submission: Submission, result: dict, checkpoint: bytes | None = None) -> None:
     token = submission_claim(submission_id=submission.pk, worker="test:1")
-    assert token and submission_finish(submission_id=submission.pk, token=token, result=result)
+    assert token and submission_finish(submission_id=submission.pk, token=token, result=result, checkpoint=checkpoint)
 
 
-def graded(world, user, fid, *, created_at=None, **result_kwargs) -> Submission:
-    """A submission of the training exercise, graded with a synthetic result."""
+def graded(world, user, fid, *, created_at=None, checkpoint=None, **result_kwargs) -> Submission:
+    """A submission of the training exercise, graded with a synthetic result (and a stored checkpoint)."""
     sub = submission_create(user=user, course_exercise=world.train_ce, filename="solution.py", data=SOLUTION)
     if created_at is not None:
         Submission.objects.filter(pk=sub.pk).update(created_at=created_at)
-    finish(sub, training_result(fid, **result_kwargs))
+    finish(sub, training_result(fid, **result_kwargs), checkpoint=checkpoint)
     sub.refresh_from_db()
     return sub
 

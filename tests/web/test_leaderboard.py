@@ -60,12 +60,14 @@ def test_no_entry_without_a_graded_fid(board_world, result):
     assert not LeaderboardEntry.objects.filter(submission=sub).exists()
 
 
-def test_lower_fid_ranks_higher_and_a_tie_goes_to_the_earlier_submission(board_world):
+def test_lower_fid_ranks_higher_and_equal_fids_share_a_rank_earlier_first(board_world):
     w = board_world
     graded(w, w.owner, 50.0, created_at=w.now - timedelta(hours=1))
     graded(w, w.peer, 50.0, created_at=w.now - timedelta(hours=2))  # same FID, earlier
     graded(w, w.third, 20.0, created_at=w.now)
-    assert names_and_ranks(board_of(w)) == [("third", 1), ("peer", 2), ("owner", 3)]
+    board = board_of(w)
+    assert names_and_ranks(board) == [("third", 1), ("peer", 2), ("owner", 2)]
+    assert [r["tied"] for r in board.rows] == [False, True, True]
 
 
 def test_a_students_best_entry_by_default_and_the_chosen_one_when_picked(board_world):

@@ -4,22 +4,26 @@ it) trains each submission in the Docker sandbox at the profile stored with the 
 in a second one and scores the samples; the reference baseline is computed by the same
 worker through the same pipeline. While a job trains, its page gets live progress (steps and
 the loss). The correct submission must rank above the buggy one, and the board must show
-both students and the baseline."""
+both students and the baseline. After the deadline the instructor reveals the private board:
+the same worker samples each entry's stored checkpoint again with new seeds and scores it
+against the held-back data; students then see it."""
 from __future__ import annotations
 
 import math
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.services import api_token_create, user_create
 from catalog.models import Exercise
 from catalog.services import course_exercise_create, exercise_sync
 from courses.models import Enrollment
 from courses.services import course_create, enrollment_create
-from leaderboard.models import Baseline
+from leaderboard.models import Baseline, BoardReveal, LeaderboardEntry
 from leaderboard.services import baseline_request
 from submissions.models import Submission
 
@@ -67,7 +71,7 @@ def test_correct_ddpm_train_ranks_above_a_buggy_one_beside_the_baseline(start_wo
     for name in ("alice", "bob"):
         students[name] = user_create(username=name, password="correct horse battery")
         enrollment_create(user=students[name], course=course, role=Enrollment.Role.STUDENT)
-    course_exercise_create(course=course, exercise=exercise, points=10)
+    ce = course_exercise_create(course=course, exercise=exercise, points=10)
     tokens = {name: api_token_create(user=user)[1] for name, user in students.items()}
 
     worker = start_worker(queues="training")  # the worker has no profile setting of its own
@@ -106,3 +110,25 @@ def test_correct_ddpm_train_ranks_above_a_buggy_one_beside_the_baseline(start_wo
     page = client.get(f"/courses/{course.slug}/ddpm-train/leaderboard/").content.decode()
     table = page[page.index('id="leaderboard"'):page.index("</table>", page.index('id="leaderboard"'))]
     assert re.search(r"alice.*bob", table, re.S) and 'class="baseline"' in table
+
+    # The private board: revealed after the deadline, sampled again by the same worker from the stored checkpoints.
+    assert all(bytes(e.checkpoint.data) for e in LeaderboardEntry.objects.all())
+    ce.deadline = timezone.now() - timedelta(minutes=1)
+    ce.save(update_fields=["deadline"])
+    assert client.post(f"/courses/{course.slug}/ddpm-train/leaderboard/reveal/").status_code == 302
+    reveal = BoardReveal.objects.get(course_exercise=ce)
+    deadline = time.monotonic() + 5 * 60
+    while reveal.revealed_at is None:
+        assert worker.poll() is None and time.monotonic() < deadline, \
+            list(LeaderboardEntry.objects.values_list("private_status", "private_error"))
+        time.sleep(1)
+        reveal.refresh_from_db()
+    entries = {e.user.username: e for e in LeaderboardEntry.objects.select_related("user")}
+    assert {name: e.private_status for name, e in entries.items()} == {"alice": "done", "bob": "done"}, \
+        {name: e.private_error for name, e in entries.items()}
+    for entry in entries.values():
+        assert math.isfinite(entry.private_fid) and entry.private_fid != entry.fid  # new samples, other data
+    client.force_login(students["bob"])
+    private = client.get(f"/api/courses/{course.slug}/exercises/ddpm-train/leaderboard/").json()
+    assert private["reveal"] == "revealed" and len(private["private_rows"]) == 2
+    assert str(reveal.seed) not in str(private)

@@ -1,0 +1,45 @@
+"""Sampling a graded training submission again, for the private leaderboard.
+
+After the deadline the instructor reveals the private board: each entry's stored checkpoint goes
+through the sampling sandbox once more, with a seed that did not exist before the reveal, and the
+samples are scored against the held-back part of the reference data (`part="private"`). The same
+sandbox, validation and scoring as a grading (grader/training.py); no training and no checks.
+"""
+from __future__ import annotations
+
+from .materialize import materialize
+from .progress import JobWatch
+from .sandbox import Sandbox
+from .spec import Exercise
+from .training import _sample, _score
+from .training_data import prepare_training_split
+from .training_outputs import TrainingOutcome
+from .untrusted import collecting, resolve_plain
+
+
+class ResampleError(RuntimeError):
+    """Sampling or scoring the stored checkpoint failed; the message is for the instructor and the student."""
+
+
+def resample(exercise: Exercise, filename: str, data: bytes, checkpoint: bytes, *, sandbox: Sandbox, seed: int,
+             profile: str | None, part: str = "private", watch: JobWatch | None = None) -> dict:
+    """The training block's scores (FID with its interval, KID, fidelity, class shares, memorisation) of
+    `checkpoint` sampled with `seed` by the submission's `sample()`, against `part` of the reference data."""
+    training = exercise.training
+    if training is None:
+        raise ResampleError(f"{exercise.slug} is not a training exercise")
+    chosen = training.profile(profile)
+    source = materialize(filename, data)
+    split = prepare_training_split(training.dataset)
+    outcome = TrainingOutcome(chosen)
+    timings: dict = {}
+    with collecting() as registry:
+        status, message, _ = _sample(exercise, source, training, chosen, checkpoint, split, sandbox, seed, outcome,
+                                     timings, watch or JobWatch(), None)
+        if status != "graded" or outcome.samples is None:
+            problem = message or outcome.samples_problem or "no samples came back"
+            raise ResampleError(f"Sampling again failed ({status}): {resolve_plain(problem, registry)}"[:2000])
+    _score(outcome, training.dataset, part=part)
+    block = outcome.block()
+    block.pop("loss", None)
+    return {**block, "reference_part": part, "sample_seconds": outcome.sample_seconds}
