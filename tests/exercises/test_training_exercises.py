@@ -40,7 +40,7 @@ def graded(slug: str, case: str, sandbox):
     """The result of grading `case` ("solution" or a wrong case's name) once per session."""
     if (slug, case) not in _results:
         exercise = load_exercise(slug)
-        path = exercise.solution_path if case == "solution" else \
+        path = {"solution": exercise.solution_path, "starter": exercise.path / "starter.py"}.get(case) or \
             next(c.path for c in exercise.wrong_cases() if c.name == case)
         _results[slug, case] = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox, seed=SEED,
                                      profile=PROFILE)
@@ -109,3 +109,17 @@ def test_a_memorising_generator_is_flagged_but_still_scored(clean_docker):
     # so the flag is what stops them
     assert result.training["fid"] < 100
     assert result.leaderboard  # the platform keeps a flagged result off the board
+
+
+def test_disguised_training_copies_are_flagged_and_the_honest_starter_and_solution_are_not(docker_sandbox):
+    """The issue's cheat: a few thousand training images kept in the checkpoint and returned through
+    half-pixel warps, a brightness change and noise. It must be flagged (so kept off the board), while
+    the starter and the solution, honest generators, must not."""
+    cheat = graded("generate-fashion", "disguised_copies", docker_sandbox)
+    assert cheat.status == "graded" and "not_memorised" in failed(cheat)
+    assert cheat.training["memorisation"]["flagged"] and cheat.training["memorisation"]["report"]
+    for honest in ("starter", "solution"):
+        result = graded("generate-fashion", honest, docker_sandbox)
+        assert result.status == "graded", result.plain_output()
+        assert not result.training["memorisation"]["flagged"], (honest, result.training["memorisation"]["share"])
+        assert "not_memorised" not in failed(result)
