@@ -171,6 +171,8 @@ class DockerSandbox(Sandbox):
         self.container_ids: list[str] = []  # every container this sandbox created, for audits in tests
         self._pool: dict[Limits, list[Started]] = {}
         self._lock = threading.Lock()
+        self._closed = False
+        self._refills: list[threading.Thread] = []
         if warm:
             atexit.register(self.close)
 
@@ -215,22 +217,39 @@ class DockerSandbox(Sandbox):
 
     def _refill(self, limits: Limits) -> None:
         with self._lock:
-            missing = self.warm - len(self._pool.setdefault(limits, []))
+            missing = 0 if self._closed else self.warm - len(self._pool.setdefault(limits, []))
         for _ in range(max(missing, 0)):
             try:
                 started = self._start(limits)
             except SandboxUnavailable:
                 return  # the next grading starts cold and reports the problem
             with self._lock:
-                self._pool[limits].append(started)
+                if not self._closed:
+                    self._pool.setdefault(limits, []).append(started)
+                    continue
+            started.sock.close()  # closed while this one started: it must not outlive the sandbox
+            _remove_quietly(started.container)
+            return
 
-    def close(self) -> None:
-        """Remove the pre-started containers."""
+    def _start_refill(self, limits: Limits) -> None:
+        thread = threading.Thread(target=self._refill, args=(limits,), daemon=True)
         with self._lock:
+            self._refills = [t for t in self._refills if t.is_alive()] + [thread]
+        thread.start()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Remove the pre-started containers, and those that refills still in flight start (waited for:
+        a process that exits meanwhile would leave them running)."""
+        with self._lock:
+            self._closed = True
             pools, self._pool = self._pool, {}
+            refills = list(self._refills)
         for started in [s for pool in pools.values() for s in pool]:
             started.sock.close()
             _remove_quietly(started.container)
+        deadline = time.monotonic() + timeout
+        for thread in refills:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def run(self, job: bytes, limits: Limits, *, mounts: dict[str, str] | None = None, on_output=None,
             cancel=None) -> SandboxRun:
@@ -251,7 +270,7 @@ class DockerSandbox(Sandbox):
         finally:
             _remove_quietly(started.container)  # reap_stale catches what this misses
             if pooled:  # after, not during: a refill importing torch would compete for the CPU
-                threading.Thread(target=self._refill, args=(limits,), daemon=True).start()
+                self._start_refill(limits)
         if raw.cancelled:
             raise Cancelled("the job was cancelled while it ran")
         return raw

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.docker_sandbox import LABEL, docker_client
+from grader.sandbox.docker_sandbox import LABEL, WORKER_LABEL, docker_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETUP = """
@@ -105,9 +105,15 @@ def test_the_compose_stack_grades_a_submission_through_the_web_service(tmp_path)
         logs = compose("logs", "--tail", "80", check=False)
         raise AssertionError(f"{exc}\n{getattr(exc, 'stderr', '')}\n{logs.stdout[-6000:]}") from exc
     finally:
+        # The stack's own sandboxes: labelled with a worker of this project (the engine may be shared).
+        hosts = {c.attrs["Config"]["Hostname"] for c in client.containers.list(
+            all=True, filters={"label": f"com.docker.compose.project={project}"})}
         down = compose("down", "-v", "--remove-orphans", check=False, timeout=300)
-        left = [c for c in client.containers.list(all=True, filters={"label": LABEL}) if c.id not in before]
+        left = [c for c in client.containers.list(all=True, filters={"label": LABEL})
+                if c.id not in before and c.labels.get(WORKER_LABEL, "").split(":")[0] in hosts]
+        left_described = [(c.short_id, c.status, c.labels.get(WORKER_LABEL), c.attrs["State"].get("StartedAt"))
+                          for c in left]
         for container in left:
             container.remove(force=True)
     assert down.returncode == 0, down.stderr
-    assert left == []  # the workers removed their sandboxes (warm ones too) as they stopped
+    assert left_described == [], hosts  # the workers removed their sandboxes (warm ones too) as they stopped

@@ -30,6 +30,17 @@ def test_warm_pool_grades_each_submission_in_its_own_container(docker_sandbox):
     assert processes_in_containers(pool.container_ids) == []
 
 
+def test_closing_while_a_refill_starts_its_container_leaves_none(docker_sandbox):
+    """The race of a worker stopping right after a grading: the refill is still creating its container."""
+    exercise = load_exercise("vae-reparam")
+    pool = DockerSandbox(docker_sandbox.image, docker_sandbox.client, warm=1)
+    grade(exercise, "s.py", exercise.solution_path.read_bytes(), sandbox=pool)
+    pool.close()  # the refill thread has just been started: close waits for it and removes what it made
+    assert not any(t.is_alive() for t in pool._refills)
+    assert len(pool.container_ids) >= 1
+    assert leftover_containers(pool, pool.container_ids) == []
+
+
 def _sandbox_containers(client, worker: str | None = None) -> set[str]:
     labels = [LABEL] + ([f"{WORKER_LABEL}={worker}"] if worker else [])
     return {c.id for c in client.containers.list(all=True, filters={"label": labels})}
