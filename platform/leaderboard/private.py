@@ -78,7 +78,7 @@ def board_reveal_finish_if_done(*, course_exercise: CourseExercise) -> bool:
         revealed_at=timezone.now()) == 1
 
 
-def _private_numbers(computed: dict) -> dict:
+def _private_fields(computed: dict) -> dict:
     fid = finite_or_none(computed.get("fid"))
     if fid is None:
         raise ValidationError("Sampling again produced no FID.")
@@ -113,7 +113,7 @@ def entry_resample(*, entry_id: int, sandbox_factory, resample=None, exercise_fo
                             sandbox=sandbox_factory(queue_for(version=sub.exercise_version, profile=entry.profile)),
                             seed=seed, profile=entry.profile, part="private")
         LeaderboardEntry.objects.filter(pk=entry_id, private_status="running").update(
-            private_status="done", private_error="", **_private_numbers(computed))
+            private_status="done", private_error="", **_private_fields(computed))
         status = "done"
     except Exception as exc:  # the student's sample() failing now, or the host: recorded, shown to the instructor
         log.info("private sampling of entry %s failed: %s", entry_id, exc)

@@ -8,37 +8,18 @@ message that names the construct (docs/delegation.md lists what the scan refuses
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from grader.judge import grade
 from grader.spec import load_exercise
 
-ATTENTION_TAIL = '''
-def scaled_dot_product_attention(q, k, v, mask=None):
-    return _attend(q, k, v, attn_mask=mask)
-
-
-def causal_mask(L):
-    return torch.tril(torch.ones(L, L, dtype=torch.bool))
-
-
-class MultiHeadSelfAttention(nn.Module):
-    def __init__(self, d_model, n_heads):
-        super().__init__()
-        self.d_model, self.n_heads = d_model, n_heads
-        self.qkv = nn.Linear(d_model, 3 * d_model)
-        self.proj = nn.Linear(d_model, d_model)
-
-    def forward(self, x, mask=None):
-        B, L, _ = x.shape
-        q, k, v = self.qkv(x).split(self.d_model, dim=-1)
-        q, k, v = (t.view(B, L, self.n_heads, -1).transpose(1, 2) for t in (q, k, v))
-        if mask is not None and mask.dim() == 3:
-            mask = mask.unsqueeze(1)
-        out = scaled_dot_product_attention(q, k, v, mask)
-        return self.proj(out.transpose(1, 2).reshape(B, L, self.d_model))
-'''
+# The rest of a delegating attention submission (the labelled wrong case's), after the line that binds
+# `_attend`: each case binds it its own way.
+_GETATTR_CASE = (Path(__file__).resolve().parents[2] / "exercises" / "attention" / "wrong"
+                 / "delegates_getattr.py").read_text()
+ATTENTION_TAIL = _GETATTR_CASE[_GETATTR_CASE.index("\n", _GETATTR_CASE.index("_attend = ")):]
 
 ELBO_TAIL = '''
 def gaussian_kl(mu, logvar):
