@@ -1,0 +1,198 @@
+"""Checks built from a table of cases: one probe per case, each judged on its own inputs.
+
+`Differential` compares a student function with a reference on every case (shapes x dtypes x
+kwargs; `grid` builds the product), `Returns` checks only kind, shape and dtype (for random
+functions, or the contract's structure), and `InputsUnchanged` fails if a call edited an input
+in place. A subclass sets the table and says how a case becomes inputs; the library plans,
+reads back, computes the expected values on float64 copies of the very inputs the submission
+received, and words the failure.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import torch
+
+from ..checkbase import Check
+from ..feedback import CheckFailure
+from ..outputs import CallOutput, Run, TensorValue
+from ..probes import Call, Planner, TensorRef
+from .bugs import KnownBugs
+from .values import (
+    NONFINITE_HINT,
+    Tol,
+    Tolerances,
+    as_number,
+    expect_scalar_tensor,
+    expect_tensor,
+    expect_values,
+    f64,
+    tol_for,
+)
+
+# float32 / float64 tolerances of an ordinary elementwise computation (a correct float32 result is within ~1e-6)
+DEFAULT_TOLERANCES = {torch.float32: Tol(1e-4, 1e-5), torch.float64: Tol(1e-5, 1e-6)}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row of a table: the inputs' shape and dtype, keyword arguments, and anything else a check needs."""
+
+    shape: tuple = ()
+    dtype: torch.dtype = torch.float32
+    kwargs: dict = field(default_factory=dict)
+    extra: Any = None
+
+
+def grid(shapes: Sequence[tuple] = ((),), dtypes: Sequence[torch.dtype] = (torch.float32,),
+         kwargs: Sequence[dict] = ({},)) -> list[Case]:
+    """Every combination of shapes x dtypes x kwargs."""
+    return [Case(tuple(s), d, dict(k)) for s, d, k in itertools.product(shapes, dtypes, kwargs)]
+
+
+@dataclass
+class Planned:
+    """A planned case: its probe, the case, and the inputs (actual tensors) it was called with."""
+
+    probe: str
+    case: Any
+    args: tuple
+    kwargs: dict
+
+    def args64(self) -> list:
+        return f64(*self.args)
+
+    def kwargs64(self) -> dict:
+        return dict(zip(self.kwargs, f64(*self.kwargs.values()), strict=True))
+
+
+class TableCheck(Check):
+    """Plans one probe per entry of `cases`; override `inputs` (and `judge_case`)."""
+
+    fn: str = ""
+    cases: Sequence = ()
+
+    def inputs(self, p: Planner, case) -> tuple:
+        """The call's positional arguments for this case (TensorRefs from p, or plain values)."""
+        raise NotImplementedError
+
+    def kwargs(self, p: Planner, case) -> dict:
+        return dict(case.kwargs) if isinstance(case, Case) else {}
+
+    def plan(self, p: Planner) -> list[Planned]:
+        planned = []
+        for i, case in enumerate(self.cases):
+            args, kwargs = tuple(self.inputs(p, case)), self.kwargs(p, case)
+            probe = p.probe(f"{self.name}{i}", [Call(fn=self.fn, args=args, kwargs=kwargs)])
+            planned.append(Planned(probe, case, tuple(_value(a) for a in args),
+                                   {k: _value(v) for k, v in kwargs.items()}))
+        return planned
+
+    def judge(self, run: Run, planned: list[Planned]) -> str | None:
+        for case in planned:
+            self.judge_case(run.call(case.probe), case)
+        return None
+
+    def judge_case(self, call: CallOutput, case: Planned) -> None:
+        raise NotImplementedError
+
+    def what(self, call: CallOutput, case: Planned) -> str:
+        return f"`{call.description}`"
+
+
+class Differential(TableCheck):
+    """fn(*inputs) against reference(*float64 inputs) on every case, within the case's dtype's tolerance.
+
+    Set `tolerances` (one Tol, or one per dtype: the dtype of the first floating input decides),
+    `bugs` (a KnownBugs table of simulators with the reference's signature) and `hint`. With
+    `keep_dtype` the result must have the first floating input's dtype; with `numbers` a
+    one-element result is compared as a number (its shape is left to a Returns check)."""
+
+    tolerances: Tolerances = DEFAULT_TOLERANCES
+    bugs: KnownBugs | None = None
+    hint: str | None = None
+    nonfinite_hint: str = NONFINITE_HINT
+    keep_dtype: bool = True
+    numbers: bool = False
+
+    def reference(self, *args, **kwargs) -> torch.Tensor:
+        raise NotImplementedError
+
+    def known_bugs(self, case: Planned) -> Mapping[str, torch.Tensor]:
+        return self.bugs(*case.args64(), **case.kwargs64()) if self.bugs is not None else {}
+
+    def judge_case(self, call: CallOutput, case: Planned) -> None:
+        dtype = input_dtype(case.args)
+        value = call.value()
+        if self.numbers and isinstance(value, TensorValue):
+            value = TensorValue(as_number(value.data))
+        expect_values(value, self.reference(*case.args64(), **case.kwargs64()), what=self.what(call, case),
+                      tol=tol_for(self.tolerances, dtype), dtype=dtype if self.keep_dtype else None,
+                      known_bugs=self.known_bugs(case), hint=self.hint, nonfinite_hint=self.nonfinite_hint)
+
+
+class Returns(TableCheck):
+    """The result's kind, shape and dtype on every case (no values): override `shape` (and `dtype`)."""
+
+    scalar: bool = False  # a 0-dim tensor (a loss)
+
+    def shape(self, case: Planned) -> tuple | None:
+        return None
+
+    def dtype(self, case: Planned) -> torch.dtype | None:
+        return case.case.dtype if isinstance(case.case, Case) else input_dtype(case.args)
+
+    def judge_case(self, call: CallOutput, case: Planned) -> None:
+        if self.scalar:
+            expect_scalar_tensor(call.value(), what=self.what(call, case), dtype=self.dtype(case))
+        else:
+            expect_tensor(call.value(), what=self.what(call, case), shape=self.shape(case), dtype=self.dtype(case))
+
+
+class Unchanged(NamedTuple):
+    """A planned call whose inputs must come back unmodified; names: argument key -> name."""
+
+    probe: str
+    names: Mapping | Sequence[str]
+    index: int = 0
+    allow_error: bool = False  # judge the edit even if the call then raised
+
+
+def expect_unmutated(call: CallOutput, names: Mapping | Sequence[str]) -> None:
+    """Fail if the harness saw an input tensor change during the call."""
+    if not isinstance(names, Mapping):
+        names = dict(enumerate(names))
+    if call.mutated:
+        which = ", ".join(f"`{names.get(m, m)}`" for m in call.mutated)
+        raise CheckFailure(f"`{call.description}` modified its input {which} in place.",
+                           hint="Do not use in-place operations (`+=`, `.mul_()`, `x[...] = ...`) on inputs; "
+                                "work on new tensors.")
+
+
+class InputsUnchanged(Check):
+    """`name = "inputs_unchanged"`; override `probes` to plan the calls and return their `Unchanged` entries."""
+
+    name = "inputs_unchanged"
+
+    def probes(self, p: Planner) -> list[Unchanged]:
+        raise NotImplementedError
+
+    def plan(self, p: Planner) -> list[Unchanged]:
+        return [Unchanged(*u) for u in self.probes(p)]
+
+    def judge(self, run: Run, planned: list[Unchanged]) -> str | None:
+        for u in planned:
+            expect_unmutated(run.call(u.probe, u.index, allow_error=u.allow_error), u.names)
+        return None
+
+
+def input_dtype(args: Sequence) -> torch.dtype | None:
+    """The dtype of the first floating-point tensor among the arguments."""
+    return next((a.dtype for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()), None)
+
+
+def _value(v):
+    return v.value if isinstance(v, TensorRef) else v

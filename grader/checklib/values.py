@@ -1,0 +1,163 @@
+"""Returned values: kind, shape, dtype, finiteness, and closeness to a reference.
+
+Comparisons are made in float64. A tolerance is |got - expected| <= atol + rtol * |expected|
+elementwise (NaN never passes), and may depend on the dtype a case runs in (`Tolerances`).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import torch
+
+from ..feedback import CheckFailure, show_tensor
+from ..outputs import OpaqueValue, TensorValue, type_name
+
+NONFINITE_HINT = ("Look for log(0), exp of a large number, or 0/0; compute from logits with numerically stable "
+                  "functions.")
+DTYPE_HINT = ("Outputs must keep the input's dtype: avoid creating tensors with a fixed dtype (e.g. "
+              "`torch.tensor(0.5)` or `.float()`) in the computation.")
+
+
+class Tol(NamedTuple):
+    rtol: float
+    atol: float
+
+    def __str__(self) -> str:
+        return f"rtol {self.rtol:g}, atol {self.atol:g}"
+
+
+Tolerances = Tol | Mapping[torch.dtype, Tol]
+
+
+def tol_for(tolerances: Tolerances, dtype: torch.dtype) -> Tol:
+    """The tolerance of a case run in `dtype` (a single Tol applies to every dtype)."""
+    if isinstance(tolerances, Tol):
+        return tolerances
+    if dtype not in tolerances:
+        raise KeyError(f"no tolerance for {dtype}")  # an authoring error, found by validate
+    return tolerances[dtype]
+
+
+def within(got: torch.Tensor, expected: torch.Tensor, tol: Tol) -> torch.Tensor:
+    """Elementwise: got within tol of expected (float64; NaN is never within)."""
+    g, e = got.detach().to(torch.float64), expected.detach().to(torch.float64)
+    return (g - e).abs() <= tol.atol + tol.rtol * e.abs()
+
+
+def close(got, expected, tol: Tol) -> bool:
+    """Tensors (or numbers) of the same shape, within tol everywhere."""
+    g, e = torch.as_tensor(got), torch.as_tensor(expected)
+    return g.shape == e.shape and bool(within(g, e, tol).all())
+
+
+def expect_tensor(value, *, what: str, shape: tuple | None = None, dtype: torch.dtype | None = None,
+                  finite: bool = True, shape_hint: str | None = None) -> torch.Tensor:
+    """Validate a returned value's kind, shape, dtype and finiteness; return the tensor."""
+    if isinstance(value, OpaqueValue) and "ndarray" in value.type_name:
+        raise CheckFailure(f"{what}: returned a NumPy array; a `torch.Tensor` was expected.",
+                           hint="Convert at the end with `torch.from_numpy(...)` or `torch.as_tensor(...)`.")
+    if not isinstance(value, TensorValue):
+        raise CheckFailure(f"{what}: expected a tensor.", got=type_name(value))
+    t = value.data
+    if shape is not None and tuple(t.shape) != tuple(shape):
+        raise CheckFailure(f"{what}: wrong shape.", expected=f"shape {tuple(shape)}", got=f"shape {tuple(t.shape)}",
+                           hint=shape_hint or _shape_hint(tuple(shape), tuple(t.shape)))
+    if dtype is not None and t.dtype != dtype:
+        raise CheckFailure(f"{what}: wrong dtype.", expected=str(dtype), got=str(t.dtype), hint=DTYPE_HINT)
+    if finite:
+        expect_finite(t, what=what)
+    return t
+
+
+def expect_scalar_tensor(value, *, what: str, dtype: torch.dtype | None = None, finite: bool = True) -> torch.Tensor:
+    t = expect_tensor(value, what=what, dtype=dtype, finite=finite)
+    if t.dim() != 0:
+        raise CheckFailure(f"{what}: expected a 0-dim tensor (a single number).", got=f"shape {tuple(t.shape)}",
+                           hint="Reduce with `.mean()` / `.sum()` so the loss is a single number.")
+    return t
+
+
+def expect_finite(t: torch.Tensor, *, what: str, expected: torch.Tensor | None = None,
+                  known_bugs: Mapping[str, torch.Tensor] | None = None, hint: str = NONFINITE_HINT) -> None:
+    """Fail if t has NaN or infinite values; a known bug with the same NaN/inf pattern names the hint."""
+    if not t.is_floating_point():
+        return
+    bad = ~torch.isfinite(t)
+    if not bool(bad.any()):
+        return
+    raise CheckFailure(f"{what}: {int(bad.sum())} of {t.numel()} values are NaN or infinite.",
+                       expected=None if expected is None else show_tensor(expected), got=show_tensor(t),
+                       hint=nan_pattern_bug(t, known_bugs or {}) or hint)
+
+
+def nan_pattern_bug(got: torch.Tensor, known_bugs: Mapping[str, torch.Tensor]) -> str | None:
+    """The first known bug whose non-finite entries are exactly where got's are."""
+    bad = ~torch.isfinite(got)
+    for hint, value in known_bugs.items():
+        if value.shape == got.shape and torch.equal(~torch.isfinite(value), bad):
+            return hint
+    return None
+
+
+def expect_close(got: torch.Tensor, expected: torch.Tensor, *, what: str, rtol: float, atol: float,
+                 known_bugs: Mapping[str, torch.Tensor] | None = None, hint: str | None = None) -> None:
+    """Fail unless |got - expected| <= atol + rtol * |expected| everywhere.
+
+    known_bugs maps a hint to what a typical buggy implementation returns on the
+    same inputs; the first one that matches the student's output gives the hint.
+    """
+    got64, exp64 = got.detach().to(torch.float64), expected.detach().to(torch.float64)
+    if got64.shape != exp64.shape:
+        raise CheckFailure(f"{what}: wrong shape.", expected=f"shape {tuple(exp64.shape)}",
+                           got=f"shape {tuple(got64.shape)}")
+    bad = ~within(got64, exp64, Tol(rtol, atol))
+    if not bool(bad.any()):
+        return
+    index = tuple(int(i) for i in bad.nonzero()[0]) if got64.dim() else ()
+    at = f" at index {list(index)}" if index else ""
+    loose = Tol(rtol, atol + 1e-6)
+    for bug_hint, bug_value in (known_bugs or {}).items():
+        if close(got64, bug_value, loose):
+            hint = bug_hint
+            break
+    raise CheckFailure(
+        f"{what}: {int(bad.sum())} of {bad.numel()} values differ from the reference (tolerance: "
+        f"rtol {rtol:g}, atol {atol:g}); the first{at}: expected {exp64[index].item():.7g}, "
+        f"got {got64[index].item():.7g}.",
+        expected=show_tensor(expected), got=show_tensor(got), hint=hint)
+
+
+def expect_values(value, expected: torch.Tensor, *, what: str, tol: Tol, dtype: torch.dtype | None = None,
+                  known_bugs: Mapping[str, torch.Tensor] | None = None, hint: str | None = None,
+                  nonfinite_hint: str = NONFINITE_HINT) -> torch.Tensor:
+    """A returned tensor of expected's shape (and `dtype`), finite, and within tol of expected.
+
+    A non-finite result is explained by the known bug with the same NaN pattern, a wrong one by
+    the known bug whose values it matches."""
+    t = expect_tensor(value, what=what, shape=tuple(expected.shape), dtype=dtype, finite=False)
+    expect_finite(t, what=what, expected=expected, known_bugs=known_bugs, hint=nonfinite_hint)
+    expect_close(t, expected, what=what, rtol=tol.rtol, atol=tol.atol, known_bugs=known_bugs, hint=hint)
+    return t
+
+
+def as_number(t: torch.Tensor) -> torch.Tensor:
+    """A one-element tensor as a 0-dim one: compare its value, leave its shape to a shape check."""
+    return t.reshape(()) if t.numel() == 1 else t
+
+
+def f64(*values):
+    """float64 copies of tensors (and TensorRefs); other values unchanged."""
+    out = []
+    for v in values:
+        v = getattr(v, "value", v)
+        out.append(v.detach().to(torch.float64) if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
+    return out
+
+
+def _shape_hint(expected: tuple, got: tuple) -> str | None:
+    if len(expected) + 1 == len(got) and got[:len(expected)] == expected:
+        return "You kept a dimension you should have reduced (sum over the last dimension)."
+    if len(got) + 1 == len(expected) or (got == () and expected):
+        return "You reduced over a dimension you should have kept (e.g. the batch dimension)."
+    return None
