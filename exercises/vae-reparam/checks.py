@@ -14,14 +14,22 @@ import torch
 
 from grader.checks import (
     Call,
+    Case,
     Check,
     CheckFailure,
+    InputsUnchanged,
     Planner,
+    Returns,
     Run,
-    expect_close,
+    Tol,
+    correlation,
+    correlation_bound,
+    expect_gradients,
     expect_tensor,
-    expect_unmutated,
-    normal_two_sided_bound,
+    ks_distance,
+    ks_test,
+    mean_test,
+    variance_test,
 )
 
 P_FALSE_FAILURE = 1e-6
@@ -56,22 +64,16 @@ def _noise(z: torch.Tensor, planned: dict) -> torch.Tensor:
     return (z - planned["mu"]) / planned["std"]
 
 
-class ShapeAndDtype(Check):
-    name = "shape_and_dtype"
+class ShapeAndDtype(Returns):
+    name, fn, seeded = "shape_and_dtype", FN, True
     title = "Returns a tensor of mu's shape and dtype (float32 and float64, 1-3 dimensions)"
+    cases = [Case((5,)), Case((4, 3)), Case((2, 3, 4)), Case((6, 2), torch.float64)]
 
-    def plan(self, p: Planner):
-        cases = []
-        for i, (shape, dtype) in enumerate([((5,), torch.float32), ((4, 3), torch.float32),
-                                            ((2, 3, 4), torch.float32), ((6, 2), torch.float64)]):
-            mu, logvar = p.randn(*shape, dtype=dtype), p.randn(*shape, dtype=dtype)
-            cases.append((p.probe(f"shape{i}", [Call(fn=FN, args=(mu, logvar), seed=p.next_seed())]), shape, dtype))
-        return cases
+    def inputs(self, p, case):
+        return p.randn(*case.shape, dtype=case.dtype), p.randn(*case.shape, dtype=case.dtype)
 
-    def judge(self, run: Run, cases):
-        for probe_id, shape, dtype in cases:
-            call = run.call(probe_id)
-            expect_tensor(call.value(), what=f"`{call.description}`", shape=shape, dtype=dtype)
+    def shape(self, case):
+        return case.case.shape
 
 
 class Mean(Check):
@@ -83,17 +85,15 @@ class Mean(Check):
 
     def judge(self, run, planned):
         z, _ = _samples(run, planned)
-        bound = normal_two_sided_bound(P_FALSE_FAILURE / D)
-        mean = z.mean(0)
-        standard_error = planned["std"][0] / math.sqrt(N)
-        zscore = (mean - planned["mu"][0]) / standard_error
-        worst = int(zscore.abs().argmax())
-        if zscore.abs()[worst] > bound:
+        mu, std = planned["mu"][0], planned["std"][0]
+        test = mean_test(z, mu, std, P_FALSE_FAILURE)
+        if test.failed:
+            worst, mean = test.index, z.mean(0)[test.index]
             raise CheckFailure(
-                f"Sample mean of z in column {worst} over {N:,} draws with mu = {planned['mu'][0, worst]:.3g}, "
-                f"logvar = {2 * planned['std'][0, worst].log():.3g} is off by {zscore[worst]:.1f} standard errors.",
-                expected=f"{planned['mu'][0, worst]:.4f} ± {bound * standard_error[worst]:.4f}",
-                got=f"{mean[worst]:.4f}",
+                f"Sample mean of z in column {worst} over {N:,} draws with mu = {mu[worst]:.3g}, "
+                f"logvar = {2 * std[worst].log():.3g} is off by {(mean - mu[worst]) / std[worst] * N ** 0.5:.1f} "
+                "standard errors.",
+                expected=f"{mu[worst]:.4f} ± {test.bound * std[worst] / math.sqrt(N):.4f}", got=f"{mean:.4f}",
                 hint="z must be mu plus zero-mean noise: use standard normal noise (`torch.randn_like`), "
                      "not uniform noise (`torch.rand_like`), and add mu exactly once.")
 
@@ -109,11 +109,9 @@ class StandardDeviation(Check):
         z, _ = _samples(run, planned)
         std = planned["std"][0]
         got = z.std(0)
-        # var_hat / var ~ 1 ± z * sqrt(2 / (n - 1)) for Gaussian samples (normal approximation, n = 20,000)
-        bound = normal_two_sided_bound(P_FALSE_FAILURE / D) * math.sqrt(2 / (N - 1))
-        ratio = got.pow(2) / std.pow(2) - 1
-        worst = int(ratio.abs().argmax())
-        if ratio.abs()[worst] > bound:
+        test = variance_test(z, std, P_FALSE_FAILURE)
+        if test.failed:
+            worst, bound = test.index, test.bound
             lv = 2 * std[worst].log()
             hint = "The standard deviation is exp(0.5 * logvar): logvar is the log of the variance."
             if abs(got[worst] - (2 * lv).exp().sqrt()) < 0.05 * got[worst] + 1e-12:
@@ -137,13 +135,13 @@ class GaussianNoise(Check):
         columns = _noise(z, planned)  # (N, D)
         eps = columns.reshape(-1)
         n = eps.numel()
-        distance = _ks_to_normal(eps)
-        bound = math.sqrt(math.log(2 / P_FALSE_FAILURE) / (2 * n))  # DKW: P(D_n > eps) <= 2 exp(-2 n eps^2)
-        if distance > bound:
+        test = ks_test(eps, P_FALSE_FAILURE)
+        distance, bound = test.statistic, test.bound
+        if test.failed:
             spread = eps.std().item()
             # Gaussian but mis-scaled noise becomes N(0, 1) once each column is standardised by its own moments.
             standardised = (columns - columns.mean(0)) / columns.std(0)
-            if bool(torch.isfinite(standardised).all()) and _ks_to_normal(standardised.reshape(-1)) <= 2 * bound:
+            if bool(torch.isfinite(standardised).all()) and ks_distance(standardised) <= 2 * bound:
                 hint = (f"The standardised noise has standard deviation {spread:.3g}, not 1: the noise is scaled "
                         "wrongly (the standard deviation is exp(0.5 * logvar)); see the standard_deviation check.")
             else:
@@ -152,15 +150,6 @@ class GaussianNoise(Check):
                 f"The standardised noise (z - mu) / exp(logvar / 2) of {n:,} draws is not N(0, 1): "
                 f"its Kolmogorov-Smirnov distance to the normal CDF is {distance:.4f}.",
                 expected=f"at most {bound:.4f}", got=f"{distance:.4f}", hint=hint)
-
-
-def _ks_to_normal(x: torch.Tensor) -> float:
-    """Kolmogorov-Smirnov distance between the sample x and N(0, 1)."""
-    x = x.sort().values
-    n = x.numel()
-    cdf = 0.5 * torch.erfc(-x / math.sqrt(2))
-    ranks = torch.arange(1, n + 1, dtype=torch.float64)
-    return torch.maximum(ranks / n - cdf, cdf - (ranks - 1) / n).max().item()
 
 
 class IndependentElements(Check):
@@ -173,15 +162,13 @@ class IndependentElements(Check):
     def judge(self, run, planned):
         z, _ = _samples(run, planned)
         eps = _noise(z, planned)
-        bound = normal_two_sided_bound(P_FALSE_FAILURE / 2)
-        pairs = {"neighbouring batch rows": (eps[:-1].reshape(-1), eps[1:].reshape(-1)),
-                 "neighbouring dimensions": (eps[:, :-1].reshape(-1), eps[:, 1:].reshape(-1))}
+        pairs = {"neighbouring batch rows": (eps[:-1], eps[1:]), "neighbouring dimensions": (eps[:, :-1], eps[:, 1:])}
         for what, (a, b) in pairs.items():
-            r = torch.corrcoef(torch.stack([a, b]))[0, 1].item()
-            if not math.isfinite(r) or abs(r) * math.sqrt(a.numel()) > bound:
+            r, bound = correlation(a, b), correlation_bound(a.numel(), P_FALSE_FAILURE / 2)
+            if not abs(r) <= bound:
                 raise CheckFailure(
                     f"The noise of {what} is correlated (correlation {r:.3f} over {a.numel():,} pairs).",
-                    expected=f"|correlation| ≤ {bound / math.sqrt(a.numel()):.4f}", got=f"{r:.4f}",
+                    expected=f"|correlation| ≤ {bound:.4f}", got=f"{r:.4f}",
                     hint="Draw one independent noise value per element: `torch.randn_like(mu)`, not "
                          "`torch.randn(mu.shape[-1])` or `torch.randn(batch, 1)` broadcast over the batch.")
 
@@ -195,10 +182,8 @@ class FreshNoiseEachCall(Check):
 
     def judge(self, run, planned):
         z1, z2 = _samples(run, planned)
-        e1, e2 = _noise(z1, planned).reshape(-1), _noise(z2, planned).reshape(-1)
-        r = torch.corrcoef(torch.stack([e1, e2]))[0, 1].item()
-        bound = normal_two_sided_bound(P_FALSE_FAILURE) / math.sqrt(e1.numel())
-        if torch.equal(z1, z2) or not math.isfinite(r) or abs(r) > bound:
+        r = correlation(_noise(z1, planned), _noise(z2, planned))
+        if torch.equal(z1, z2) or not abs(r) <= correlation_bound(z1.numel(), P_FALSE_FAILURE):
             raise CheckFailure(
                 "Two consecutive calls with the same mu and logvar returned "
                 + ("identical samples." if torch.equal(z1, z2) else f"correlated samples (correlation {r:.3f})."),
@@ -258,33 +243,24 @@ class Gradients(Check):
         call = run.call("gradients")
         z = expect_tensor(call.value(), what=f"`{call.description}`", shape=(64, 5)).double()
         g = planned["g"]
-        for key, name, expected, hint in [
-            (0, "mu", g, "z must depend on mu as z = mu + ...; do not detach mu or sample with `torch.normal`."),
-            (1, "logvar", g * 0.5 * (z - planned["mu"]),
-             "Sample eps without gradient and compute z = mu + exp(0.5 * logvar) * eps; `torch.normal(...)` and "
-             "`Normal(...).sample()` do not pass gradients, `.rsample()` does."),
-        ]:
-            grad = call.grad(key)
-            if grad is None:
-                raise CheckFailure(f"No gradient reached `{name}` through `{call.description}`.", hint=hint)
-            known_bugs = {} if key == 0 else {
-                "The gradient with respect to logvar is twice the expected one: z uses exp(logvar) (the variance) "
-                "where the standard deviation exp(0.5 * logvar) belongs.": 2 * expected}
-            expect_close(grad, expected, what=f"d(sum(g * z))/d{name}", rtol=1e-4, atol=1e-5, hint=hint,
-                         known_bugs=known_bugs)
+        expected = {0: g, 1: g * 0.5 * (z - planned["mu"])}
+        hints = {0: "z must depend on mu as z = mu + ...; do not detach mu or sample with `torch.normal`.",
+                 1: "Sample eps without gradient and compute z = mu + exp(0.5 * logvar) * eps; `torch.normal(...)` "
+                    "and `Normal(...).sample()` do not pass gradients, `.rsample()` does."}
+        bugs = {"The gradient with respect to logvar is twice the expected one: z uses exp(logvar) (the variance) "
+                "where the standard deviation exp(0.5 * logvar) belongs.": [g, 2 * expected[1]]}
+        expect_gradients(call, expected, names={0: "mu", 1: "logvar"}, tol=Tol(1e-4, 1e-5),
+                         what="d(sum(g * z))/d{name}",
+                         hint=hints, missing_hint=hints, known_bugs=bugs)
 
 
-class InputsUnchanged(Check):
-    name = "inputs_unchanged"
+class Unchanged(InputsUnchanged):
     title = "Does not modify mu or logvar in place"
 
-    def plan(self, p):
+    def probes(self, p):
         mu, logvar = p.randn(16, 4), p.randn(16, 4)
-        return p.probe("inplace", [Call(fn=FN, args=(mu, logvar), seed=p.next_seed())])
-
-    def judge(self, run, probe_id):
-        expect_unmutated(run.call(probe_id), {0: "mu", 1: "logvar"})
+        return [(p.probe("inplace", [Call(fn=FN, args=(mu, logvar), seed=p.next_seed())]), ("mu", "logvar"))]
 
 
 CHECKS = [ShapeAndDtype(), Mean(), StandardDeviation(), GaussianNoise(), IndependentElements(),
-          FreshNoiseEachCall(), Reproducible(), Gradients(), InputsUnchanged()]
+          FreshNoiseEachCall(), Reproducible(), Gradients(), Unchanged()]

@@ -74,6 +74,7 @@ class TableCheck(Check):
 
     fn: str = ""
     cases: Sequence = ()
+    seeded: bool = False  # reseed torch's global generator before each call (random functions)
 
     def inputs(self, p: Planner, case) -> tuple:
         """The call's positional arguments for this case (TensorRefs from p, or plain values)."""
@@ -86,7 +87,8 @@ class TableCheck(Check):
         planned = []
         for i, case in enumerate(self.cases):
             args, kwargs = tuple(self.inputs(p, case)), self.kwargs(p, case)
-            probe = p.probe(f"{self.name}{i}", [Call(fn=self.fn, args=args, kwargs=kwargs)])
+            seed = p.next_seed() if self.seeded else None
+            probe = p.probe(f"{self.name}{i}", [Call(fn=self.fn, args=args, kwargs=kwargs, seed=seed)])
             planned.append(Planned(probe, case, tuple(_value(a) for a in args),
                                    {k: _value(v) for k, v in kwargs.items()}))
         return planned
@@ -108,8 +110,9 @@ class Differential(TableCheck):
 
     Set `tolerances` (one Tol, or one per dtype: the dtype of the first floating input decides),
     `bugs` (a KnownBugs table of simulators with the reference's signature) and `hint`. With
-    `keep_dtype` the result must have the first floating input's dtype; with `numbers` a
-    one-element result is compared as a number (its shape is left to a Returns check)."""
+    `keep_dtype` the result must have the first floating input's dtype; with `scalar` it must be
+    a 0-dim tensor (a loss); with `numbers` a one-element result is compared as a number (its
+    shape is left to a Returns check)."""
 
     tolerances: Tolerances = DEFAULT_TOLERANCES
     bugs: KnownBugs | None = None
@@ -117,6 +120,7 @@ class Differential(TableCheck):
     nonfinite_hint: str = NONFINITE_HINT
     keep_dtype: bool = True
     numbers: bool = False
+    scalar: bool = False
 
     def reference(self, *args, **kwargs) -> torch.Tensor:
         raise NotImplementedError
@@ -127,6 +131,8 @@ class Differential(TableCheck):
     def judge_case(self, call: CallOutput, case: Planned) -> None:
         dtype = input_dtype(case.args)
         value = call.value()
+        if self.scalar:
+            expect_scalar_tensor(value, what=self.what(call, case), finite=False)
         if self.numbers and isinstance(value, TensorValue):
             value = TensorValue(as_number(value.data))
         expect_values(value, self.reference(*case.args64(), **case.kwargs64()), what=self.what(call, case),
