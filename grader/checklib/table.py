@@ -83,12 +83,16 @@ class TableCheck(Check):
     def kwargs(self, p: Planner, case) -> dict:
         return dict(case.kwargs) if isinstance(case, Case) else {}
 
+    def function(self, case) -> str:
+        """The function a case calls (one table may cover several functions)."""
+        return self.fn
+
     def plan(self, p: Planner) -> list[Planned]:
         planned = []
         for i, case in enumerate(self.cases):
             args, kwargs = tuple(self.inputs(p, case)), self.kwargs(p, case)
             seed = p.next_seed() if self.seeded else None
-            probe = p.probe(f"{self.name}{i}", [Call(fn=self.fn, args=args, kwargs=kwargs, seed=seed)])
+            probe = p.probe(f"{self.name}{i}", [Call(fn=self.function(case), args=args, kwargs=kwargs, seed=seed)])
             planned.append(Planned(probe, case, tuple(_value(a) for a in args),
                                    {k: _value(v) for k, v in kwargs.items()}))
         return planned
@@ -125,6 +129,9 @@ class Differential(TableCheck):
     def reference(self, *args, **kwargs) -> torch.Tensor:
         raise NotImplementedError
 
+    def expected(self, case: Planned) -> torch.Tensor:
+        return self.reference(*case.args64(), **case.kwargs64())
+
     def known_bugs(self, case: Planned) -> Mapping[str, torch.Tensor]:
         return self.bugs(*case.args64(), **case.kwargs64()) if self.bugs is not None else {}
 
@@ -135,7 +142,7 @@ class Differential(TableCheck):
             expect_scalar_tensor(value, what=self.what(call, case), finite=False)
         if self.numbers and isinstance(value, TensorValue):
             value = TensorValue(as_number(value.data))
-        expect_values(value, self.reference(*case.args64(), **case.kwargs64()), what=self.what(call, case),
+        expect_values(value, self.expected(case), what=self.what(call, case),
                       tol=tol_for(self.tolerances, dtype), dtype=dtype if self.keep_dtype else None,
                       known_bugs=self.known_bugs(case), hint=self.hint, nonfinite_hint=self.nonfinite_hint)
 

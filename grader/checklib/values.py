@@ -86,7 +86,9 @@ def expect_finite(t: torch.Tensor, *, what: str, expected: torch.Tensor | None =
     bad = ~torch.isfinite(t)
     if not bool(bad.any()):
         return
-    raise CheckFailure(f"{what}: {int(bad.sum())} of {t.numel()} values are NaN or infinite.",
+    n = t.numel()
+    count = f"{int(bad.sum())} of {n} values are NaN or infinite" if n > 1 else "the result is not finite"
+    raise CheckFailure(f"{what}: {count}.",
                        expected=None if expected is None else show_tensor(expected), got=show_tensor(t),
                        hint=nan_pattern_bug(t, known_bugs or {}) or hint)
 
@@ -156,6 +158,8 @@ def f64(*values):
 
 
 def _shape_hint(expected: tuple, got: tuple) -> str | None:
+    if expected == ():
+        return "Reduce with `.mean()` / `.sum()` so the result is a single number."
     if len(expected) + 1 == len(got) and got[:len(expected)] == expected:
         return "You kept a dimension you should have reduced (sum over the last dimension)."
     if len(got) + 1 == len(expected) or (got == () and expected):
