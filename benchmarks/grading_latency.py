@@ -38,7 +38,7 @@ def main() -> None:
 
     exercise = load_exercise(args.exercise)
     sandbox = DockerSandbox(build_image("cpu", log=lambda *_: None), docker_client(), warm=args.warm)
-    data = exercise.solution_path.read_bytes()
+    data = exercise.solution().source().encode()
     grade(exercise, "solution.py", data, sandbox=sandbox)  # warm the page cache; not counted
 
     totals, parts = [], {}

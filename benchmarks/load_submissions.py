@@ -94,9 +94,9 @@ def submission_files() -> list[tuple[str, bytes, set[str] | None]]:
     from grader.spec import load_exercise
 
     ex = load_exercise("vae-reparam")
-    files = [("solution.py", ex.solution_path.read_bytes(), None)]
-    files += [(p.name, p.read_bytes(), None) for p in ex.right_cases()]
-    files += [(c.path.name, c.path.read_bytes(), set(c.fails)) for c in ex.wrong_cases()]
+    files = [("solution.py", ex.solution().source().encode(), None)]
+    files += [(c.path.name, c.source().encode(), None) for c in ex.right_cases()]
+    files += [(c.path.name, c.source().encode(), set(c.fails)) for c in ex.wrong_cases()]
     return files
 
 

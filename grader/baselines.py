@@ -17,8 +17,8 @@ class BaselineError(RuntimeError):
 def compute_baseline(exercise: Exercise, profile: str | None, sandbox: Sandbox, watch: JobWatch | None = None) -> dict:
     if exercise.training is None:
         raise BaselineError(f"{exercise.slug} is not a training exercise")
-    path = exercise.solution_path
-    result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox, profile=profile, watch=watch)
+    result = grade(exercise, "solution.py", exercise.solution().source().encode(), sandbox=sandbox, profile=profile,
+                   watch=watch)
     if result.status != "graded" or "fid" not in result.training:
         raise BaselineError(f"{exercise.slug}: the reference solution did not produce a score "
                             f"({result.status}): {result.output[:2000]}")

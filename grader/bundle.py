@@ -2,9 +2,9 @@
 host grades any version without a checkout of `exercises/`.
 
 A bundle holds the exercise folder as synced (exercise.toml, checks.py, statement, starter,
-solution, scaffold, right/, wrong/) under `exercises/<slug>/`, and every other file its version
-hash covers: a core exercise's checks reused by a training exercise (`exercises/<core>/checks.py`),
-the reference models and training support files (at their repository-relative paths). Its digest is the SHA-256 of
+solution, scaffold, right/, wrong/) under `exercises/<slug>/`, the folders of the exercises it
+extends beside it, and the reference models and training support files its version covers (at
+their repository-relative paths). Its digest is the SHA-256 of
 the manifest (one "<sha256 of the file> <path>" line per file, sorted by path), so the same
 content always has the same digest, whatever the zip's bytes.
 
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .spec import Exercise, load_exercise
+from .version import GRADER_DIR, label
 
 MAX_FILES = 2000
 MAX_BYTES = 64 * 1024 * 1024  # uncompressed, all files together
-SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 COMPLETE_MARK = ".complete"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -47,32 +47,13 @@ def manifest_digest(files: dict[str, bytes]) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
-def _relative(path: Path, root: Path) -> str | None:
-    resolved = path.resolve()
-    return resolved.relative_to(root.resolve()).as_posix() if resolved.is_relative_to(root.resolve()) else None
-
-
-def _bundle_path(path: Path, exercise: Exercise) -> str | None:
-    """Where a file goes in the bundle: `exercises/...` for the exercises folder (whichever folder the
-    exercise was loaded from), its repository-relative path for other repository files (reference
-    models, support files); None for the worker's own code outside both (the grader's check library)."""
-    in_exercises = _relative(path, exercise.path.parent)
-    if in_exercises is not None:
-        return f"exercises/{in_exercises}"
-    return _relative(path, exercise.repo_root)
-
-
 def bundle_files(exercise: Exercise) -> dict[str, bytes]:
-    """{path in the bundle: content} of everything the exercise's grading reads."""
-    files: dict[str, bytes] = {}
-    for path in sorted(exercise.path.rglob("*")):
-        if path.is_file() and not SKIPPED_PARTS & set(path.relative_to(exercise.path).parts):
-            files[f"exercises/{exercise.slug}/{path.relative_to(exercise.path).as_posix()}"] = path.read_bytes()
-    for path in exercise.files:
-        rel = _bundle_path(path, exercise)
-        if rel is not None:
-            files.setdefault(rel, path.read_bytes())
-    return files
+    """{path in the bundle: content} of everything the exercise's version covers (grader/version.py):
+    its folder and those of the exercises it extends under `exercises/`, the reference models and
+    training support files at their repository-relative paths. Not the grader's own modules (the
+    check library, the harness): a worker grades with its own, and its version says which."""
+    return {label(path, exercise.path.parent, exercise.repo_root): path.read_bytes() for path in exercise.files
+            if not path.is_relative_to(GRADER_DIR)}
 
 
 def build_bundle(exercise: Exercise) -> Bundle:

@@ -30,7 +30,7 @@ def build_notebook(exercise: Exercise) -> nbformat.NotebookNode:
     nb.cells.append(nbformat.v4.new_markdown_cell(
         f"# {exercise.title}\n\nRead the statement (`statement.md`) first. Fill in the functions below; "
         "only code cells are graded, and lines starting with `!` or `%` are ignored."))
-    source = (exercise.path / "starter.py").read_text()
+    source = exercise.starter_source()
     nb.cells.extend(nbformat.v4.new_code_cell(c) for c in starter_cells(source))
     return nb
 

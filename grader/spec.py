@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import ast
-import contextvars
-import hashlib
 import importlib.util
 import inspect
 import os
@@ -12,6 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .checkbase import Check
+from .extends import (
+    Core,
+    inherited_case,
+    joined_source,
+    joined_starter,
+    merged_delegation,
+    merged_functions,
+    parse_extends,
+)
+from .version import GRADER_DIR, folder_files, harness_files, import_closure, version_of
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXERCISES_DIR = Path(os.environ.get("DGM_EXERCISES_DIR", REPO_ROOT / "exercises"))
@@ -47,11 +55,18 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
-class WrongCase:
+class Case:
+    """A solution the exercise is proved on: `path` is its file, `parts` the files joined into the
+    module graded (more than one for a core's case in an exercise that extends several cores)."""
+
     name: str
     path: Path
-    fails: tuple[str, ...]
-    why: str
+    fails: tuple[str, ...] = ()
+    why: str = ""
+    parts: tuple[Path, ...] = ()
+
+    def source(self) -> str:
+        return joined_source(self.parts or (self.path,))
 
 
 @dataclass(frozen=True)
@@ -117,33 +132,55 @@ class Exercise:
     version: str = ""
     training: TrainingSpec | None = None
     repo_root: Path = REPO_ROOT
-    files: tuple[Path, ...] = ()  # every file the version hash covers (grading_files)
+    files: tuple[Path, ...] = ()  # every file the version hash covers (grader/version.py)
+    cores: tuple[Core, ...] = ()  # the exercises it extends (grader/extends.py)
+    starter_docstring: str = ""  # of the starter joined from the cores' (an exercise without starter.py)
 
     @property
     def max_score(self) -> float:
         return sum(c.points for c in self.checks)
 
-    @property
-    def solution_path(self) -> Path:
-        return self.path / "solution.py"
+    def solution(self) -> Case:
+        """The reference solution: solution.py, or else the cores' solutions joined."""
+        own = self.path / "solution.py"
+        if own.is_file() or not self.cores:
+            return Case("solution", own, parts=(own,))
+        parts = tuple(p for core in self.cores for p in core.exercise.solution().parts)
+        return Case("solution", parts[0], parts=parts)
 
-    def right_cases(self) -> list[Path]:
-        """Correct solutions in other styles: each must get full marks."""
-        return sorted((self.path / "right").glob("*.py"))
+    def starter_source(self) -> str:
+        """starter.py, or else the cores' starters joined under `starter_docstring`."""
+        own = self.path / "starter.py"
+        if own.is_file() or not self.cores:
+            return own.read_text()
+        return joined_starter(self.starter_docstring, [core.exercise.starter_source() for core in self.cores])
 
-    def wrong_cases(self) -> list[WrongCase]:
-        cases_file = self.path / "wrong" / "cases.toml"
-        if not cases_file.exists():
-            return []
+    def right_cases(self) -> list[Case]:
+        """Correct solutions in other styles: each must get full marks. right/*.py, and the cores'
+        right cases that right/cases.toml names."""
+        own = [Case(p.stem, p, parts=(p,)) for p in sorted((self.path / "right").glob("*.py"))]
+        return own + [inherited_case(self, "right", name, entry) for name, entry in self._cases("right").items()]
+
+    def wrong_cases(self) -> list[Case]:
+        """Known-wrong solutions, each labelled with the checks it must fail: wrong/cases.toml's
+        entries with a `file` of wrong/, or `from` a core (grader/extends.py)."""
         names = {c.name for c in self.checks}
         cases = []
-        for name, entry in tomllib.loads(cases_file.read_text()).items():
-            unknown = set(entry["fails"]) - names
+        for name, entry in self._cases("wrong").items():
+            if "from" in entry:
+                case = inherited_case(self, "wrong", name, entry)
+            else:
+                path = self.path / "wrong" / entry["file"]
+                case = Case(name, path, tuple(entry["fails"]), entry.get("why", ""), (path,))
+            unknown = set(case.fails) - names
             if unknown:
                 raise SpecError(f"{self.slug}: wrong case {name} names unknown checks {sorted(unknown)}")
-            cases.append(WrongCase(name, self.path / "wrong" / entry["file"], tuple(entry["fails"]),
-                                   entry.get("why", "")))
+            cases.append(case)
         return cases
+
+    def _cases(self, kind: str) -> dict:
+        cases_file = self.path / kind / "cases.toml"
+        return tomllib.loads(cases_file.read_text()) if cases_file.exists() else {}
 
 
 def load_checks_module(path: Path, slug: str):
@@ -153,25 +190,21 @@ def load_checks_module(path: Path, slug: str):
     return module
 
 
-def grading_files(path: Path, checks: list, training: TrainingSpec | None, repo_root: Path,
-                  reused: list[Path] = ()) -> list[Path]:
-    """What decides a grade, as files: the spec, the checks (the files defining check classes
-    used from elsewhere, and other exercises' checks files loaded with `core_checks`), the
-    reference models, and a training exercise's program and support files. Their content is
-    the exercise version; an exercise bundle carries them."""
-    files = [path / "exercise.toml", path / "checks.py", *sorted((repo_root / "reference_models").glob("*.py"))]
-    files += [Path(f.__code__.co_filename) for check in checks for cls in type(check).__mro__
+def grading_files(exercise: Exercise, check_objects: list[Check]) -> list[Path]:
+    """What decides a grade, as files (grader/version.py): the exercise's folder, its cores' files,
+    the harness, its training program and support files, and the local modules that its checks
+    (the files defining the check classes it uses), the delegation scan and a training exercise's
+    scoring import. Their content is the exercise version; an exercise bundle carries them."""
+    roots = [exercise.path / "checks.py", *harness_files()]
+    roots += [Path(f.__code__.co_filename) for check in check_objects for cls in type(check).__mro__
               if issubclass(cls, Check) and cls is not Check for f in vars(cls).values() if inspect.isfunction(f)]
-    files += list(reused)
-    files += training.files() if training else []
-    return list(dict.fromkeys(f.resolve() for f in files))
-
-
-def _version(files: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.name.encode() + b"\0" + f.read_bytes())
-    return digest.hexdigest()[:12]
+    if any(c.check is None for c in exercise.checks):
+        roots.append(GRADER_DIR / "staticscan.py")
+    if exercise.training is not None:
+        roots += [*exercise.training.files(), GRADER_DIR / "metrics" / "leaderboard.py",
+                  GRADER_DIR / "training_outputs.py"]
+    files = folder_files(exercise.path) + [f for core in exercise.cores for f in core.exercise.files]
+    return list(dict.fromkeys(f.resolve() for f in files + import_closure(roots, exercise.repo_root)))
 
 
 def _defined_names(source: str) -> set[str]:
@@ -227,21 +260,10 @@ def _training_spec(slug: str, path: Path, table: dict, functions: tuple[str, ...
         raise SpecError(f"{slug}: invalid [training] table ({type(exc).__name__}: {exc})") from None
 
 
-@dataclass
-class Loading:
-    """The exercises folder being loaded, for a checks.py that reuses another exercise's checks
-    (`core_checks`), and the checks files it loaded that way (they count in the version)."""
-
-    root: Path
-    reused: list[Path] = field(default_factory=list)
-
-
-LOADING: contextvars.ContextVar[Loading | None] = contextvars.ContextVar("LOADING", default=None)
-
-
 def load_exercise(slug: str, root: Path | None = None, *, repo_root: Path | None = None) -> Exercise:
-    """The exercise `slug` of the folder `root` (default: the repository's exercises/). Training
-    support files are relative to `repo_root` (a materialised bundle passes its own root)."""
+    """The exercise `slug` of the folder `root` (default: the repository's exercises/), and the
+    exercises it extends from the same folder. Training support files are relative to `repo_root`
+    (a materialised bundle passes its own root)."""
     root = root or EXERCISES_DIR
     repo_root = repo_root or REPO_ROOT
     path = root / slug
@@ -249,16 +271,16 @@ def load_exercise(slug: str, root: Path | None = None, *, repo_root: Path | None
     if not toml_path.is_file():
         raise SpecError(f"unknown exercise {slug!r} (no {toml_path})")
     data = tomllib.loads(toml_path.read_text())
+    cores = tuple(Core(load_exercise(core, root, repo_root=repo_root), prefix)
+                  for core, prefix in parse_extends(slug, data.get("extends")))
     limits = Limits(**data.get("limits", {}))
-    loading = Loading(root)
-    token = LOADING.set(loading)
-    try:
-        module = load_checks_module(path / "checks.py", slug)
-    finally:
-        LOADING.reset(token)
+    module = load_checks_module(path / "checks.py", slug)
     by_name = {c.name: c for c in module.CHECKS}
-    checks = []
+    checks = [spec for core in cores for spec in core.checks()]
+    inherited = {c.name: core.slug for core in cores for c in core.checks()}
     for name, entry in data.get("checks", {}).items():
+        if name in inherited:
+            raise SpecError(f"{slug}: check {name!r} comes from {inherited[name]}, whose exercise.toml sets its points")
         visibility = entry.get("visibility", "visible")
         if visibility not in VISIBILITIES:
             raise SpecError(f"{slug}: check {name} has visibility {visibility!r}")
@@ -268,14 +290,20 @@ def load_exercise(slug: str, root: Path | None = None, *, repo_root: Path | None
     missing = set(by_name) - {c.name for c in checks}
     if missing:
         raise SpecError(f"{slug}: checks {sorted(missing)} have no points in exercise.toml")
-    functions = tuple(data["functions"])
+    if len({c.name for c in checks}) != len(checks):
+        raise SpecError(f"{slug}: two of its checks have one name; give an extended exercise a prefix")
+    functions = merged_functions(list(cores), list(data.get("functions", [])))
+    if not functions:
+        raise SpecError(f"{slug}: exercise.toml names no functions and extends no exercise")
     training = _training_spec(slug, path, data["training"], functions, repo_root) if "training" in data else None
-    files = grading_files(path, module.CHECKS, training, repo_root, loading.reused)
-    return Exercise(slug=slug, title=data["title"], path=path, module=data.get("module", "solution"),
-                    functions=functions,
-                    limits=limits, checks=checks,
-                    delegation=data.get("delegation", {}), version=_version(files),
-                    training=training, repo_root=repo_root, files=tuple(files))
+    exercise = Exercise(slug=slug, title=data["title"], path=path, module=data.get("module", "solution"),
+                        functions=functions, limits=limits, checks=checks,
+                        delegation=merged_delegation(list(cores), data.get("delegation", {})),
+                        training=training, repo_root=repo_root, cores=cores,
+                        starter_docstring=data.get("starter_docstring", ""))
+    exercise.files = tuple(grading_files(exercise, [*module.CHECKS, *(c.check for c in checks if c.check)]))
+    exercise.version = version_of(exercise.files, root, repo_root)
+    return exercise
 
 
 def list_exercises(root: Path | None = None) -> list[str]:

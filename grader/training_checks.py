@@ -1,34 +1,20 @@
 """Checks of a training exercise, judged from `run.training` (a TrainingOutcome).
 
-An exercise lists them in its checks.py beside component checks it may reuse
-from a core exercise, which run as probes in the training sandbox before training:
-    CHECKS = [*core_checks("ddpm-schedule"), TrainingCompleted(), LossDecreases(),
-              SamplesValid(), NotMemorised()]
+An exercise lists them in its checks.py; the component checks of the core exercise it
+extends (`extends` in exercise.toml) run as probes in the training sandbox before training:
+    CHECKS = [TrainingCompleted(), LossDecreases(), SamplesValid(), NotMemorised()]
 """
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-from .checks import Check, CheckFailure
+from .checkbase import Check
+from .feedback import CheckFailure
 from .outputs import Run
-from .spec import EXERCISES_DIR, LOADING, SpecError, load_checks_module
 from .training_outputs import TrainingOutcome
 from .untrusted import untrusted
 
-__all__ = ["LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted", "core_checks"]
-
-
-def core_checks(slug: str, root: Path | None = None) -> list[Check]:
-    """The CHECKS of another exercise's checks.py (e.g. a core exercise's component checks), from
-    the exercises folder being loaded (a materialised bundle's, or the repository's)."""
-    loading = LOADING.get()
-    path = (root or (loading.root if loading else EXERCISES_DIR)) / slug / "checks.py"
-    if not path.is_file():
-        raise SpecError(f"core_checks: no exercise {slug!r} (no {path})")
-    if loading is not None:
-        loading.reused.append(path)
-    return list(load_checks_module(path, slug).CHECKS)
+__all__ = ["LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted"]
 
 
 def _outcome(run: Run) -> TrainingOutcome:

@@ -27,11 +27,11 @@ class CaseReport:
 def validate(exercise: Exercise, sandbox: Sandbox, profile: str | None = None) -> list[CaseReport]:
     """`profile`: the training profile a training exercise is validated under (default as in grade)."""
     reports = []
-    cases = [("solution", exercise.solution_path, ())]
-    cases += [(f"right/{path.stem}", path, ()) for path in exercise.right_cases()]
-    cases += [(f"wrong/{c.name}", c.path, c.fails) for c in exercise.wrong_cases()]
-    for name, path, fails in cases:
-        result = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox, profile=profile)
+    cases = [("solution", exercise.solution())]
+    cases += [(f"right/{c.name}", c) for c in exercise.right_cases()]
+    cases += [(f"wrong/{c.name}", c) for c in exercise.wrong_cases()]
+    for name, case in cases:
+        result = grade(exercise, case.path.name, case.source().encode(), sandbox=sandbox, profile=profile)
         failed = tuple(t.name for t in result.tests if t.status != "passed")
-        reports.append(CaseReport(name, tuple(fails), failed, result.status, result))
+        reports.append(CaseReport(name, case.fails, failed, result.status, result))
     return reports

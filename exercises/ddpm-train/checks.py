@@ -1,6 +1,6 @@
-"""Checks of ddpm-train: the component checks of ddpm-schedule (run as probes in the
-training sandbox, before training), then the training checks of grader/training_checks.py
-judged from the training run, its samples and their scores."""
-from grader.training_checks import LossDecreases, NotMemorised, SamplesValid, TrainingCompleted, core_checks
+"""Checks of ddpm-train: after the component checks it inherits from ddpm-schedule (run as
+probes in the training sandbox, before training), the training checks of
+grader/training_checks.py, judged from the training run, its samples and their scores."""
+from grader.training_checks import LossDecreases, NotMemorised, SamplesValid, TrainingCompleted
 
-CHECKS = [*core_checks("ddpm-schedule"), TrainingCompleted(), LossDecreases(), SamplesValid(), NotMemorised()]
+CHECKS = [TrainingCompleted(), LossDecreases(), SamplesValid(), NotMemorised()]

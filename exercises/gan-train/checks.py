@@ -1,5 +1,5 @@
-"""Checks of gan-train: the component checks of gan-minimax (run as probes in the
-training sandbox, before training), then the training checks of grader/training_checks.py
+"""Checks of gan-train: after the component checks it inherits from gan-minimax (run as probes
+in the training sandbox, before training), the training checks of grader/training_checks.py,
 judged from the training run, its samples and their scores.
 
 No `loss_decreases`: a GAN's losses measure the two players against each other, not the
@@ -7,6 +7,6 @@ quality of the samples. With a correct train_step the discriminator's loss falls
 and may rise again as the generator catches up (over the 2,000 steps of a cpu-sized run the
 mean d_loss of the last 20% was above that of the first 20%), so "the loss goes down" would
 fail correct submissions."""
-from grader.training_checks import NotMemorised, SamplesValid, TrainingCompleted, core_checks
+from grader.training_checks import NotMemorised, SamplesValid, TrainingCompleted
 
-CHECKS = [*core_checks("gan-minimax"), TrainingCompleted(), SamplesValid(), NotMemorised()]
+CHECKS = [TrainingCompleted(), SamplesValid(), NotMemorised()]

@@ -22,12 +22,11 @@ class SyncReport:
 
 
 def _version_fields(spec) -> dict:
-    starter = spec.path / "starter.py"
     notebook = nbformat.writes(build_notebook(spec))
     return dict(
         title=spec.title,
         statement_md=(spec.path / "statement.md").read_text(),
-        starter_py=starter.read_text(),
+        starter_py=spec.starter_source(),
         starter_ipynb=notebook if notebook.endswith("\n") else notebook + "\n",
         max_score=spec.max_score,
         checks=[{"name": c.name, "points": c.points, "visibility": c.visibility,

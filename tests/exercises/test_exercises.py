@@ -45,16 +45,16 @@ def test_exercise_is_sound(slug, clean_docker):
 @pytest.mark.parametrize("slug", list_exercises())
 def test_exercise_files_are_complete(slug):
     exercise = load_exercise(slug)
-    for name in ("statement.md", "starter.py", "starter.ipynb", "solution.py"):
+    for name in ("statement.md", "starter.ipynb"):
         assert (exercise.path / name).is_file(), f"{slug} lacks {name}"
     statement = (exercise.path / "statement.md").read_text()
     assert "What is checked" in statement
     import ast
 
-    for name in ("starter.py", "solution.py"):
-        tree = ast.parse((exercise.path / name).read_text())
+    for name, source in (("starter", exercise.starter_source()), ("solution", exercise.solution().source())):
+        tree = ast.parse(source)
         defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-        assert set(exercise.functions) <= defined, f"{slug}/{name} lacks {set(exercise.functions) - defined}"
+        assert set(exercise.functions) <= defined, f"{slug}'s {name} lacks {set(exercise.functions) - defined}"
     for function in exercise.functions:
         assert function in statement
     for check in exercise.checks:
@@ -74,7 +74,7 @@ def test_starter_notebook_is_generated_from_the_starter(slug):
     assert [c.source for c in committed.cells] == [c.source for c in build_notebook(exercise).cells], \
         f"run `python -m grader notebook {slug}`"
     notebook_source = materialize("starter.ipynb", (exercise.path / "starter.ipynb").read_bytes())
-    starter_defs = {n.name for n in __import__("ast").parse((exercise.path / "starter.py").read_text()).body
+    starter_defs = {n.name for n in __import__("ast").parse(exercise.starter_source()).body
                     if hasattr(n, "name")}
     notebook_defs = {n.name for n in __import__("ast").parse(notebook_source).body if hasattr(n, "name")}
     assert starter_defs == notebook_defs

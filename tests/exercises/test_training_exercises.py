@@ -40,9 +40,9 @@ def graded(slug: str, case: str, sandbox):
     """The result of grading `case` ("solution" or a wrong case's name) once per session."""
     if (slug, case) not in _results:
         exercise = load_exercise(slug)
-        path = {"solution": exercise.solution_path, "starter": exercise.path / "starter.py"}.get(case) or \
-            next(c.path for c in exercise.wrong_cases() if c.name == case)
-        _results[slug, case] = grade(exercise, path.name, path.read_bytes(), sandbox=sandbox, seed=SEED,
+        source = {"solution": exercise.solution().source, "starter": exercise.starter_source}.get(case) or \
+            next(c.source for c in exercise.wrong_cases() if c.name == case)
+        _results[slug, case] = grade(exercise, "solution.py", source().encode(), sandbox=sandbox, seed=SEED,
                                      profile=PROFILE)
     return _results[slug, case]
 

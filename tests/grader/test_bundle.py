@@ -40,19 +40,28 @@ def test_a_bundle_loads_at_its_own_version_without_the_repository(tmp_path, slug
     assert loaded.version == exercise.version
     assert [c.name for c in loaded.checks] == [c.name for c in exercise.checks]
     assert loaded.path == root / "exercises" / slug and not loaded.path.is_relative_to(REPO_ROOT)
-    assert loaded.solution_path.read_bytes() == exercise.solution_path.read_bytes()
+    assert loaded.solution().source().encode() == exercise.solution().source().encode()
     assert [w.name for w in loaded.wrong_cases()] == [w.name for w in exercise.wrong_cases()]
     if exercise.training is not None:  # what the sandbox receives comes from the bundle
         assert loaded.training.support_sources() == exercise.training.support_sources()
         assert all(p.is_relative_to(root) for p in loaded.training.files())
 
 
-def test_a_training_exercise_bundle_carries_the_core_checks_it_reuses():
-    files = read_bundle(build_bundle(load_exercise("vae-train")).data)
-    assert {"exercises/vae-train/exercise.toml", "exercises/vae-train/scaffold.py", "exercises/vae-train/solution.py",
-            "exercises/vae-elbo/checks.py", "exercises/vae-reparam/checks.py",
-            "reference_models/vae_nets.py"} <= set(files)
-    assert not any("__pycache__" in name for name in files)
+def test_an_extending_exercise_bundle_carries_what_it_inherits_and_nothing_unrelated(tmp_path):
+    exercise = load_exercise("vae-train")
+    bundle = build_bundle(exercise)
+    files = read_bundle(bundle.data)
+    assert {"exercises/vae-train/exercise.toml", "exercises/vae-train/scaffold.py", "exercises/vae-train/checks.py",
+            "exercises/vae-elbo/checks.py", "exercises/vae-elbo/solution.py", "exercises/vae-elbo/exercise.toml",
+            "exercises/vae-reparam/checks.py", "exercises/vae-reparam/wrong/no_gradient.py",
+            "reference_models/vae_nets.py", "reference_models/vae.py"} <= set(files)
+    assert not any(name.startswith("grader/") or "__pycache__" in name for name in files)  # the worker's own code
+    assert "reference_models/flow.py" not in files and not any(n.startswith("exercises/gan") for n in files)
+    loaded = load_materialised("vae-train", materialise(bundle.digest, bundle.data, tmp_path / "cache"))
+    assert loaded.version == exercise.version
+    assert [(c.name, c.fails, c.source()) for c in loaded.wrong_cases()] == \
+        [(c.name, c.fails, c.source()) for c in exercise.wrong_cases()]
+    assert all(p.is_relative_to(tmp_path) for c in loaded.wrong_cases() for p in c.parts)
 
 
 def test_the_digest_is_of_the_content_not_of_the_zip():

@@ -76,6 +76,6 @@ def test_a_harness_that_dies_before_student_code_is_an_infrastructure_error():
             return SandboxRun(stdout=b"", stderr=b"ModuleNotFoundError: No module named 'torch'", exit_code=1)
 
     exercise = load_exercise("vae-reparam")
-    result = grade(exercise, "s.py", exercise.solution_path.read_bytes(), sandbox=BrokenImage())
+    result = grade(exercise, "s.py", exercise.solution().source().encode(), sandbox=BrokenImage())
     assert result.status == "infrastructure_error" and result.tests == []
     assert "does not count" in result.output and "torch" in result.provenance["sandbox_stderr"]

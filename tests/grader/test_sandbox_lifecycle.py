@@ -20,7 +20,7 @@ def test_warm_pool_grades_each_submission_in_its_own_container(docker_sandbox):
     exercise = load_exercise("vae-reparam")
     pool = DockerSandbox(docker_sandbox.image, docker_sandbox.client, warm=1)
     try:
-        results = [grade(exercise, "s.py", exercise.solution_path.read_bytes(), sandbox=pool) for _ in range(2)]
+        results = [grade(exercise, "s.py", exercise.solution().source().encode(), sandbox=pool) for _ in range(2)]
         time.sleep(3)  # let the refill thread start its container
     finally:
         pool.close()
@@ -34,7 +34,7 @@ def test_closing_while_a_refill_starts_its_container_leaves_none(docker_sandbox)
     """The race of a worker stopping right after a grading: the refill is still creating its container."""
     exercise = load_exercise("vae-reparam")
     pool = DockerSandbox(docker_sandbox.image, docker_sandbox.client, warm=1)
-    grade(exercise, "s.py", exercise.solution_path.read_bytes(), sandbox=pool)
+    grade(exercise, "s.py", exercise.solution().source().encode(), sandbox=pool)
     pool.close()  # the refill thread has just been started: close waits for it and removes what it made
     assert not any(t.is_alive() for t in pool._refills)
     assert len(pool.container_ids) >= 1

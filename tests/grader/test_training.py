@@ -42,7 +42,7 @@ def failed(result) -> set[str]:
 
 
 def test_a_correct_run_is_graded_with_leaderboard_entries_and_a_training_block(scaffold, clean_docker):
-    result = grade(scaffold, "solution.py", scaffold.solution_path.read_bytes(), sandbox=clean_docker, profile="tiny")
+    result = grade(scaffold, "solution.py", scaffold.solution().source().encode(), sandbox=clean_docker, profile="tiny")
     assert result.status == "graded" and result.score == result.max_score, result.render_text()
     t = result.training
     assert (t["profile"], t["device"], t["steps"], t["steps_done"], t["n_samples"]) == ("tiny", "cpu", 60, 60, 100)

@@ -26,7 +26,7 @@ from grader.result import Result
 from grader.sandbox.docker_sandbox import container_config
 from grader.spec import Limits, SpecError, load_exercise
 from grader.training import sample_seed, train_limits
-from grader.training_checks import LossDecreases, NotMemorised, SamplesValid, TrainingCompleted, core_checks
+from grader.training_checks import LossDecreases, NotMemorised, SamplesValid, TrainingCompleted
 from grader.training_outputs import TrainingOutcome, read_checkpoint, read_samples, read_training
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -34,8 +34,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture
 def exercise_copy(tmp_path):
-    """A copy of the toy-scaffold fixture whose exercise.toml a test may edit."""
+    """A copy of the toy-scaffold fixture whose exercise.toml a test may edit, beside the exercise it extends."""
     shutil.copytree(FIXTURES / "toy-scaffold", tmp_path / "toy")
+    (tmp_path / "vae-reparam").symlink_to(FIXTURES / "vae-reparam")
     return tmp_path / "toy"
 
 
@@ -120,9 +121,12 @@ def test_the_version_covers_the_program(exercise_copy):
     assert load_exercise("toy", root=exercise_copy.parent).version != before.version
 
 
-def test_core_checks_are_the_core_exercises_checks():
-    names = [c.name for c in core_checks("vae-reparam")]
-    assert names == [c.name for c in load_exercise("vae-reparam").checks if c.check is not None]
+def test_an_extending_exercise_has_its_cores_checks_first_then_its_own():
+    core = load_exercise("vae-reparam")
+    toy = load_exercise("toy-scaffold", root=FIXTURES)
+    assert [(c.name, c.points) for c in toy.checks[:len(core.checks)]] == [(c.name, c.points) for c in core.checks]
+    assert [c.name for c in toy.checks[len(core.checks):]] == ["trains", "loss_decreases", "samples_valid",
+                                                                "not_memorised"]
 
 
 def test_the_sample_seed_is_the_judges_and_reproducible():
