@@ -7,7 +7,6 @@ A malformed or missing value becomes a CheckFailure with a student-facing messag
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import torch
 from safetensors import SafetensorError
@@ -15,9 +14,6 @@ from safetensors.torch import load as load_tensors
 
 from .feedback import CheckFailure
 from .untrusted import untrusted
-
-if TYPE_CHECKING:
-    from .training_outputs import TrainingOutcome
 
 ALLOWED_DTYPES = {
     "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
@@ -148,7 +144,6 @@ class Run:
     import_error: dict | None = None
     stopped_reason: str = "the grading stopped before this part ran"
     forbidden_at_import: list[str] = field(default_factory=list)
-    training: TrainingOutcome | None = None  # set for a training exercise's run
 
     def add_probe(self, payload: dict, blob: bytes) -> bool:
         """Store a probe's frame; False (stored nothing) for a probe we did not plan or a second frame of one."""

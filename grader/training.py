@@ -13,18 +13,18 @@ import math
 import time
 
 from .harness import protocol
-from .judge import (
+from .memorisation_report import memorisation_block
+from .metrics.leaderboard import score_generated
+from .pipeline import (
     base_spec,
     failed_everywhere,
     harness_did_not_start,
     infrastructure_error,
-    judge_check,
+    judge_all,
     plan_job,
     printed_output,
     read_run,
 )
-from .memorisation_report import memorisation_block
-from .metrics.leaderboard import score_generated
 from .probes import Planner
 from .progress import JobWatch, ProgressTap
 from .result import Result
@@ -32,7 +32,7 @@ from .sample_grid import sample_grid_png
 from .sandbox import Sandbox, SandboxUnavailable
 from .spec import Exercise, Limits, TrainingProfile, TrainingSpec
 from .training_data import CONTAINER_DIR, TrainingData, prepare_training_split
-from .training_outputs import TrainingOutcome, finite, read_checkpoint, read_samples, read_training
+from .training_outputs import TrainingOutcome, TrainingRun, finite, read_checkpoint, read_samples, read_training
 from .untrusted import untrusted
 
 START_SLACK_S = 30.0  # on top of a phase's budget: container start, torch import, probes, sending results
@@ -148,10 +148,8 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     except (SandboxUnavailable, OSError) as exc:  # the sampling sandbox, or the metrics' data files
         return infrastructure_error(exercise, exc, started, provenance)
 
-    run.training = outcome
-    judging = time.monotonic()
-    tests = [judge_check(spec, run, planned.get(spec.name), source, exercise) for spec in exercise.checks]
-    timings.update(judge_s=time.monotonic() - judging, total_s=time.monotonic() - started)
+    tests, judge_s = judge_all(exercise, TrainingRun.of(run, outcome), planned, source)
+    timings.update(judge_s=judge_s, total_s=time.monotonic() - started)
     block = outcome.block()
     leaderboard = []
     if outcome.score is not None:

@@ -1,4 +1,4 @@
-"""Checks of a training exercise, judged from `run.training` (a TrainingOutcome).
+"""Checks of a training exercise, judged from a TrainingRun's `training` (a TrainingOutcome).
 
 An exercise lists them in its checks.py; the component checks of the core exercise it
 extends (`extends` in exercise.toml) run as probes in the training sandbox before training:
@@ -18,9 +18,10 @@ __all__ = ["LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted"]
 
 
 def _outcome(run: Run) -> TrainingOutcome:
-    if run.training is None:
+    outcome = getattr(run, "training", None)  # a TrainingRun's (grader/training_outputs.py)
+    if outcome is None:
         raise RuntimeError("a training check in an exercise without a [training] table")
-    return run.training
+    return outcome
 
 
 def _lower_first(text: str) -> str:

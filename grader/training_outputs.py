@@ -8,7 +8,7 @@ sandbox, and the samples are checked for type, dtype, shape and count.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from safetensors import SafetensorError
@@ -18,7 +18,7 @@ from safetensors.torch import save as save_tensors
 from .feedback import CheckFailure
 from .metrics.leaderboard import GeneratedScore, validate_samples
 from .metrics.score import board_fields
-from .outputs import CallOutput
+from .outputs import CallOutput, Run
 from .spec import TrainingProfile
 
 MAX_ROWS = 1000  # the harness downsamples to this many
@@ -63,6 +63,17 @@ class TrainingOutcome:
         if self.score is not None:
             block.update(board_fields(self.score), memorisation=self.memorisation)
         return block
+
+
+@dataclass
+class TrainingRun(Run):
+    """A training sandbox's run: its probes' outputs, and what training and sampling produced."""
+
+    training: TrainingOutcome | None = None
+
+    @classmethod
+    def of(cls, run: Run, outcome: TrainingOutcome) -> TrainingRun:
+        return cls(**{f.name: getattr(run, f.name) for f in fields(Run)}, training=outcome)
 
 
 def _number(value) -> float | None:

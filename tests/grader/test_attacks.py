@@ -185,10 +185,10 @@ def test_frames_written_with_the_right_nonce_are_not_accepted(exercise, clean_do
     probe, claiming perfect results, to every descriptor it has. It holds no copy of the judge's channel, and
     the supervisor's memory and descriptors are closed to it, so none of them reaches the judge as a frame:
     the pipe to the supervisor refuses them, and the grading ends in an error with no points."""
-    import grader.judge
+    import grader.pipeline
 
     nonce = "f" * 32
-    monkeypatch.setattr(grader.judge, "new_nonce", lambda: nonce)
+    monkeypatch.setattr(grader.pipeline, "new_nonce", lambda: nonce)
     source = (ATTACKS / "forge_with_the_nonce.py").read_text().replace("@@NONCE@@", nonce)
     result = grade(exercise, "forge.py", source.encode(), sandbox=clean_docker)
     assert result.status == "error" and result.score == 0

@@ -21,13 +21,12 @@ from safetensors.torch import load, save
 from grader.checks import CheckFailure
 from grader.harness import training as harness
 from grader.metrics.leaderboard import GeneratedScore
-from grader.outputs import Run
 from grader.result import Result
 from grader.sandbox.docker_sandbox import container_config
 from grader.spec import Limits, SpecError, load_exercise
 from grader.training import sample_seed, train_limits
 from grader.training_checks import LossDecreases, NotMemorised, SamplesValid, TrainingCompleted
-from grader.training_outputs import TrainingOutcome, read_checkpoint, read_samples, read_training
+from grader.training_outputs import TrainingOutcome, TrainingRun, read_checkpoint, read_samples, read_training
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -286,8 +285,8 @@ def test_samples_whose_header_lies_are_judged_by_their_data():
 
 # --- the training checks ----------------------------------------------------------------
 
-def outcome_with(**fields) -> Run:
-    return Run(training=TrainingOutcome(profile(), **fields))
+def outcome_with(**fields) -> TrainingRun:
+    return TrainingRun(training=TrainingOutcome(profile(), **fields))
 
 
 def test_trains_needs_a_checkpoint_and_finite_losses():
