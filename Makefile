@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv system docker stop-docker image redis postgres assets browser test run compose lint bench clean
+.PHONY: venv system docker stop-docker image redis postgres assets browser test test-fast run compose lint bench clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard requirements/*.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ browser:
 	bash scripts/install-browser.sh
 
 # The full suite on SQLite, then the platform's tests again on PostgreSQL (what production runs).
-test: image redis assets browser
+test: lint image redis assets browser
 	$(PY) -m pytest
 	DATABASE_URL="$$(bash scripts/start-postgres.sh | tail -1)" $(PY) -m pytest tests/web
 
@@ -57,8 +57,16 @@ run: image assets
 compose: image assets
 	bash scripts/compose.sh up
 
+# ruff over the whole tree (pyproject.toml's excludes: the known-wrong cases, attack files, migrations),
+# mypy over grader/ and reference_models/ (pyproject.toml's [tool.mypy]); make test runs it first.
 lint: venv
-	$(VENV)/bin/ruff check grader reference_models tests
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# Everything that needs neither Docker nor a training run or worker processes (markers in pyproject.toml),
+# nor the browser and compose tests: the edit-and-check loop.
+test-fast: venv redis
+	$(PY) -m pytest -m "not docker and not slow" --ignore=tests/e2e --ignore=tests/deploy -q
 
 bench: image
 	$(PY) benchmarks/grading_latency.py

@@ -126,6 +126,7 @@ def inherited_case(exercise: Exercise, kind: str, name: str, entry: dict) -> Cas
         fails += [core.rename(f) for f in case.fails]
         own_path = own_path or case.path
     fails += list(entry.get("also_fails", []))
+    assert own_path is not None  # `sources` names at least one core
     return Case(name, own_path, tuple(dict.fromkeys(fails)), entry.get("why", ""), tuple(parts))
 
 

@@ -54,7 +54,8 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, limits: Limits) -> t
     extra: the student's output, versions, timings, the last phase ("import", "probe",
     "train", "sample" or None) and the first frame of every other kind (training frames)."""
     run = Run(descriptions=planner.descriptions)
-    current, phase, done, frames = ("the start-up of the grader", "the start-up of the grader"), None, None, {}
+    current, phase, done = ("the start-up of the grader", "the start-up of the grader"), None, None
+    frames: dict[str, tuple[dict, bytes]] = {}
     forged: list[str] = []  # frames the harness did not send: the harness reports an intrusion, or the judge sees one
     for kind, payload, blob in protocol.decode_frames(raw.stdout, nonce):
         if done is not None:
@@ -112,7 +113,7 @@ def read_run(raw: SandboxRun, planner: Planner, nonce: str, limits: Limits) -> t
     if done and isinstance(done.get("import_forbidden"), list):
         run.forbidden_at_import = [str(x)[:100] for x in done["import_forbidden"]]
     output = done.get("output") if done else None
-    harness_timings = done.get("timings") if done and isinstance(done.get("timings"), dict) else {}
+    harness_timings: dict = done["timings"] if done and isinstance(done.get("timings"), dict) else {}
     extra = {"student_output": output if isinstance(output, dict) else None,
              "versions": done.get("versions") if done and isinstance(done.get("versions"), dict) else {},
              "timings": {f"sandbox_{k}": float(v) for k, v in harness_timings.items()

@@ -106,7 +106,7 @@ class Planner:
         return self.probe(probe_id, [Call(fn=fn, args=args, kwargs=kwargs)])
 
     def probe(self, probe_id: str, calls: list[Call], objects: dict[str, dict] | None = None) -> str:
-        spec = {"id": probe_id, "objects": {}, "calls": []}
+        spec: dict[str, Any] = {"id": probe_id, "objects": {}, "calls": []}
         for name, obj in (objects or {}).items():
             obj = dict(obj)
             if "state" in obj:  # {param name: tensor} -> {param name: input name}

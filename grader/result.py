@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from .untrusted import pieces_in, resolve_plain
 
 STATUSES = ("graded", "error", "timeout", "memory_limit", "infrastructure_error")
-TEST_STATUSES = ("passed", "failed", "error")
 
 
 @dataclass

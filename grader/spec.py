@@ -185,6 +185,8 @@ class Exercise:
 
 def load_checks_module(path: Path, slug: str):
     spec = importlib.util.spec_from_file_location(f"exercise_checks_{slug.replace('-', '_')}", path)
+    if spec is None or spec.loader is None:
+        raise SpecError(f"{slug}: cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -213,7 +215,7 @@ def _defined_names(source: str) -> set[str]:
     blocks. Not attributes or parameters: `self.alphas_cumprod = ...` ships no code."""
     tree = ast.parse(source)
     names = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    pending = list(tree.body)
+    pending: list[ast.AST] = list(tree.body)
     while pending:
         node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

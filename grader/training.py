@@ -89,6 +89,7 @@ def _failure(status: str, message: str, frame: tuple[dict, bytes] | None, phase:
 def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: int, profile: str | None,
                    started: float, provenance: dict, watch: JobWatch, artifacts: dict | None = None) -> Result:
     training = exercise.training
+    assert training is not None  # judge.grade sends only training exercises here
     chosen = training.profile(profile)
     provenance.update(profile=chosen.name, device=chosen.device, sample_seed=sample_seed(seed))
     try:
@@ -152,7 +153,7 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     timings.update(judge_s=judge_s, total_s=time.monotonic() - started)
     block = outcome.block()
     leaderboard = []
-    if outcome.score is not None:
+    if outcome.score is not None and outcome.samples is not None:
         block["sample_grid_png"] = sample_grid_png(outcome.samples)
         leaderboard = [{"name": outcome.score.label, "value": outcome.score.fid, "order": "asc"},
                        {"name": "KID", "value": outcome.score.kid, "order": "asc"}]
@@ -196,7 +197,10 @@ def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: Tr
 
 
 def _score(outcome: TrainingOutcome, dataset: str, part: str | None = "public") -> None:
-    n = len(outcome.samples)
-    outcome.score = score_generated(outcome.samples, dataset=dataset, n_required=n, kid_subset_size=min(1000, n),
-                                    part=part)
-    outcome.memorisation = memorisation_block(outcome.score.memorisation, outcome.samples, dataset)
+    samples = outcome.samples
+    assert samples is not None  # scored only once validated samples came back
+    n = len(samples)
+    score = score_generated(samples, dataset=dataset, n_required=n, kid_subset_size=min(1000, n), part=part)
+    assert score.memorisation is not None  # score_generated checks for memorisation by default
+    outcome.score = score
+    outcome.memorisation = memorisation_block(score.memorisation, samples, dataset)

@@ -15,6 +15,8 @@ import pytest
 from grader.judge import grade
 from grader.spec import load_exercise
 
+pytestmark = pytest.mark.docker  # every test here grades in the real sandbox
+
 # The rest of a delegating attention submission (the labelled wrong case's), after the line that binds
 # `_attend`: each case binds it its own way.
 _GETATTR_CASE = (Path(__file__).resolve().parents[2] / "exercises" / "attention" / "wrong"

@@ -80,6 +80,7 @@ def test_starter_notebook_is_generated_from_the_starter(slug):
     assert starter_defs == notebook_defs
 
 
+@pytest.mark.docker
 def test_a_notebook_submission_is_graded_like_its_source(clean_docker):
     """The CLI's `grade attention notebook.ipynb` path: cells, magics and outputs as a student leaves them."""
     import nbformat

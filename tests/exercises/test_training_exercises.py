@@ -72,6 +72,7 @@ def test_training_exercise_is_complete(slug):
     assert {"trains", "samples_valid", "not_memorised"} <= names
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize("slug", TRAINING)
 def test_solution_trains_samples_and_gets_full_marks(slug, clean_docker):
     exercise = load_exercise(slug)
@@ -84,6 +85,7 @@ def test_solution_trains_samples_and_gets_full_marks(slug, clean_docker):
     assert [e["name"] for e in result.leaderboard] == ["FID (Fashion-MNIST features)", "KID"]
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize(("slug", "case"), WORSE_SAMPLES)
 def test_a_bug_that_trains_as_usual_scores_a_clearly_worse_fid(slug, case, clean_docker):
     """The component checks name the bug, training passes, and the samples show it:
@@ -94,12 +96,14 @@ def test_a_bug_that_trains_as_usual_scores_a_clearly_worse_fid(slug, case, clean
     assert bad.training["fid"] > 1.2 * good.training["fid"], (good.training["fid"], bad.training["fid"])
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize(("slug", "case"), STOP_EARLY)
 def test_known_wrong_case_fails_exactly_its_labelled_checks(slug, case, clean_docker):
     result = graded(slug, case, clean_docker)
     assert result.status in ("graded", "error") and failed(result) == labels(slug, case), result.render_text()
 
 
+@pytest.mark.docker
 def test_a_memorising_generator_is_flagged_but_still_scored(clean_docker):
     result = graded("generate-fashion", "memorises_training_images", clean_docker)
     assert result.status == "graded" and failed(result) == {"not_memorised"}, result.render_text()
@@ -111,6 +115,7 @@ def test_a_memorising_generator_is_flagged_but_still_scored(clean_docker):
     assert result.leaderboard  # the platform keeps a flagged result off the board
 
 
+@pytest.mark.docker
 def test_disguised_training_copies_are_flagged_and_the_honest_starter_and_solution_are_not(docker_sandbox):
     """The issue's cheat: a few thousand training images kept in the checkpoint and returned through
     half-pixel warps, a brightness change and noise. It must be flagged (so kept off the board), while

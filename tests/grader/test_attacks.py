@@ -13,6 +13,8 @@ import pytest
 from grader.judge import grade
 from grader.spec import load_exercise
 
+pytestmark = pytest.mark.docker  # every test here grades in the real sandbox
+
 ATTACKS = Path(__file__).resolve().parent.parent / "attacks"
 WALL_S = 20
 

@@ -8,12 +8,25 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from grader.judge import grade
 from grader.sandbox.docker_sandbox import LABEL, WORKER_LABEL, DockerSandbox, reap_stale, worker_identity
 from grader.spec import REPO_ROOT, load_exercise
 from tests.conftest import leftover_containers, processes_in_containers
 
+pytestmark = pytest.mark.docker  # every test here grades in the real sandbox
+
 HANG = Path(__file__).resolve().parent.parent / "attacks" / "sleep_ignoring_alarm.py"
+
+
+def wait_until(condition, what: str, timeout: float = 60.0) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def test_warm_pool_grades_each_submission_in_its_own_container(docker_sandbox):
@@ -21,7 +34,7 @@ def test_warm_pool_grades_each_submission_in_its_own_container(docker_sandbox):
     pool = DockerSandbox(docker_sandbox.image, docker_sandbox.client, warm=1)
     try:
         results = [grade(exercise, "s.py", exercise.solution().source().encode(), sandbox=pool) for _ in range(2)]
-        time.sleep(3)  # let the refill thread start its container
+        wait_until(lambda: len(pool.container_ids) >= 3, "the refill thread to start its container")
     finally:
         pool.close()
     assert [r.score for r in results] == [exercise.max_score] * 2
@@ -58,9 +71,13 @@ def _start_grading(client) -> tuple[subprocess.Popen, str]:
     raise AssertionError("no sandbox container appeared")
 
 
+def _running(client, container_id: str) -> bool:
+    return client.containers.get(container_id).status == "running"
+
+
 def test_an_interrupted_worker_removes_its_container(docker_sandbox):
     proc, container_id = _start_grading(docker_sandbox.client)
-    time.sleep(1)
+    wait_until(lambda: _running(docker_sandbox.client, container_id), "the grading's container to run")
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     assert container_id not in _sandbox_containers(docker_sandbox.client)
@@ -69,7 +86,7 @@ def test_an_interrupted_worker_removes_its_container(docker_sandbox):
 
 def test_a_killed_workers_container_is_reaped(docker_sandbox):
     proc, container_id = _start_grading(docker_sandbox.client)
-    time.sleep(1)
+    wait_until(lambda: _running(docker_sandbox.client, container_id), "the grading's container to run")
     proc.kill()  # SIGKILL: no finally block runs
     proc.wait(timeout=30)
     assert container_id in _sandbox_containers(docker_sandbox.client)

@@ -41,6 +41,7 @@ def failed(result) -> set[str]:
     return {t.name for t in result.tests if t.status != "passed"}
 
 
+@pytest.mark.docker
 def test_a_correct_run_is_graded_with_leaderboard_entries_and_a_training_block(scaffold, clean_docker):
     result = grade(scaffold, "solution.py", scaffold.solution().source().encode(), sandbox=clean_docker, profile="tiny")
     assert result.status == "graded" and result.score == result.max_score, result.render_text()
@@ -62,6 +63,7 @@ def test_a_correct_run_is_graded_with_leaderboard_entries_and_a_training_block(s
     assert "KID" in result.render_text() and "60 of 60 steps" in result.render_text()
 
 
+@pytest.mark.docker
 def test_a_checkpoint_over_the_cap_is_refused(open_exercise, clean_docker):
     containers_before = len(clean_docker.container_ids)
     result = grade_source(open_exercise, """
@@ -81,6 +83,7 @@ def test_a_checkpoint_over_the_cap_is_refused(open_exercise, clean_docker):
     assert len(clean_docker.container_ids) == containers_before + 1  # no sampling sandbox
 
 
+@pytest.mark.docker
 def test_a_train_that_ignores_its_budget_times_out_while_training(open_exercise, clean_docker, monkeypatch):
     monkeypatch.setattr("grader.training.START_SLACK_S", 6.0)
     started = time.monotonic()
@@ -102,6 +105,7 @@ def test_a_train_that_ignores_its_budget_times_out_while_training(open_exercise,
     assert result.score == 0 and result.leaderboard == []
 
 
+@pytest.mark.docker
 def test_samples_of_the_wrong_dtype_fail_with_a_clear_message(open_exercise, clean_docker):
     result = grade_source(open_exercise, """
         import torch
@@ -121,6 +125,7 @@ def test_samples_of_the_wrong_dtype_fail_with_a_clear_message(open_exercise, cle
     assert result.leaderboard == [] and "fid" not in result.training
 
 
+@pytest.mark.docker
 def test_the_training_sandbox_sees_the_training_split_read_only_and_the_sampling_sandbox_no_data(
         open_exercise, clean_docker):
     result = grade_source(open_exercise, """
@@ -157,6 +162,7 @@ def test_the_training_sandbox_sees_the_training_split_read_only_and_the_sampling
     assert "All 100 samples are the same image" in samples_valid.plain_output()
 
 
+@pytest.mark.docker
 def test_a_generator_that_returns_training_images_is_flagged(open_exercise, clean_docker):
     result = grade_source(open_exercise, """
         def train(images, budget):
@@ -175,6 +181,7 @@ def test_a_generator_that_returns_training_images_is_flagged(open_exercise, clea
     assert [e["name"] for e in result.leaderboard] == ["FID (Fashion-MNIST features)", "KID"]  # kept off by the board
 
 
+@pytest.mark.slow
 def test_the_baseline_is_the_reference_solutions_training_block(open_exercise):
     """Through the trusted subprocess runner (the instructor's own file): /data maps to the host folder."""
     baseline = compute_baseline(open_exercise, "tiny", TrustedSubprocessRunner())
@@ -182,6 +189,7 @@ def test_the_baseline_is_the_reference_solutions_training_block(open_exercise):
     assert baseline["profile"] == "tiny" and baseline["fid"] > 0 and baseline["memorisation"]["flagged"] is False
 
 
+@pytest.mark.slow
 def test_validate_proves_a_training_exercise(scaffold):
     reports = validate(scaffold, TrustedSubprocessRunner(), "tiny")
     assert [(r.name, r.ok) for r in reports] == [("solution", True), ("wrong/variance_as_std", True)], \

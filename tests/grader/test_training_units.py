@@ -201,6 +201,7 @@ def test_mounts_are_read_only_binds():
     assert "mounts" not in container_config("img", Limits(), labels={})
 
 
+@pytest.mark.docker
 def test_a_run_with_mounts_never_takes_a_warm_container(docker_sandbox, monkeypatch):
     from grader.sandbox import SandboxUnavailable
     from grader.sandbox.docker_sandbox import DockerSandbox

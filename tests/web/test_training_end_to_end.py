@@ -29,6 +29,8 @@ from submissions.models import Submission
 
 from .conftest import REPO_ROOT
 
+pytestmark = pytest.mark.docker  # every test here grades in the real sandbox
+
 EXERCISE = REPO_ROOT / "exercises" / "ddpm-train"
 BUGGY = "q_no_sqrt_alpha_bar.py"  # x_t = alpha_bar * x0 + ...: trains as usual, samples clearly worse
 PROFILE = "tiny"
