@@ -21,6 +21,7 @@ def fid(images, setting):
     return score_samples(images, extractor=extractor, cache=cache, kid_subsets=5, kid_subset_size=500)
 
 
+@pytest.mark.slow
 def test_test_split_against_itself_is_zero_and_train_is_close(setting):
     _, _, test_images = setting
     same = fid(test_images, setting)
@@ -31,6 +32,7 @@ def test_test_split_against_itself_is_zero_and_train_is_close(setting):
     assert 0 < floor.fid < 5 and abs(floor.kid) < 0.05
 
 
+@pytest.mark.slow
 def test_fid_rises_with_blur_and_with_noise(setting):
     _, _, test_images = setting
     subset = test_images[:2000]
@@ -40,6 +42,7 @@ def test_fid_rises_with_blur_and_with_noise(setting):
     assert noise == sorted(noise) and noise[-1] > 10 * noise[0], noise
 
 
+@pytest.mark.slow
 def test_reference_statistics_are_cached_under_the_extractor_hash(setting, monkeypatch):
     extractor, cache, _ = setting
     key = reference_key("fashion-mnist", "test", extractor)
@@ -55,6 +58,7 @@ def test_reference_statistics_are_cached_under_the_extractor_hash(setting, monke
     assert ref.stats.n == 10000 and ref.features.shape == (10000, 128)
 
 
+@pytest.mark.slow
 def test_precompute_command_writes_the_cache(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GRADER_METRICS_CACHE", str(tmp_path))
     main(["fashion-mnist", "test"])

@@ -89,6 +89,7 @@ def test_the_centred_form_is_the_same_for_a_shifted_mirrored_or_dimmed_copy(data
     assert (centred(framed[:, ::-1]) - original).norm(dim=1).median() > 0.2  # upside down is another image
 
 
+@pytest.mark.slow
 def test_thresholds_are_low_percentiles_of_new_images_and_are_cached(tmp_path, monkeypatch):
     t = memorisation_thresholds("fashion-mnist", q=1.0, n=200, cache=tmp_path)
     assert 0.5 < t.pixel < 3.0  # pixel L2 on [0, 1]; a typical test image is ~3.5 from its nearest neighbour
@@ -102,6 +103,7 @@ def test_thresholds_are_low_percentiles_of_new_images_and_are_cached(tmp_path, m
     assert memorisation_thresholds("fashion-mnist", q=1.0, n=200, cache=tmp_path) == t
 
 
+@pytest.mark.slow
 def test_training_images_are_flagged(data, copies):
     train, _ = data
     exact = memorisation_check(copies, train)
@@ -118,12 +120,14 @@ def test_training_images_are_flagged(data, copies):
     (lambda x: np.clip(x * 1.2, 0, 255).astype(np.uint8), 0.9),  # brightened
     (lambda x: (shifted(x[:, :, ::-1], 1, 0) * 0.85).astype(np.uint8), 0.5),  # all three
 ])
+@pytest.mark.slow
 def test_disguised_training_images_are_flagged(data, copies, disguise, least_share):
     train, _ = data
     result = memorisation_check(disguise(copies), train)
     assert result.flagged and result.share > least_share, result.share
 
 
+@pytest.mark.slow
 def test_copies_of_the_test_split_are_flagged(data):
     """The test images define FID's reference statistics; a submission could carry them in its source."""
     _, test = data
@@ -131,6 +135,7 @@ def test_copies_of_the_test_split_are_flagged(data):
     assert result.flagged and result.share > 0.95
 
 
+@pytest.mark.slow
 def test_a_few_copies_among_new_images_are_flagged_only_past_the_allowed_share(data, copies):
     train, test = data
     held_out = test[CALIBRATION_N:CALIBRATION_N + 1000]
@@ -139,6 +144,7 @@ def test_a_few_copies_among_new_images_are_flagged_only_past_the_allowed_share(d
     assert not few.flagged and many.flagged and many.share >= 0.1
 
 
+@pytest.mark.slow
 def test_held_out_test_images_are_not_flagged(data):
     train, test = data
     held_out = test[CALIBRATION_N:CALIBRATION_N + 2000]  # not used for the calibration
@@ -149,6 +155,7 @@ def test_held_out_test_images_are_not_flagged(data):
     assert result.memorised.sum() == round(result.share * 2000)
 
 
+@pytest.mark.slow
 def test_training_images_are_new_to_the_test_split(data):
     """The thresholds, calibrated against the 60,000 training images, serve for the 10,000
     test images too: images that are new to the test split are seldom below them."""
@@ -157,6 +164,7 @@ def test_training_images_are_new_to_the_test_split(data):
     assert result.share < 0.03 and not result.flagged, result.share
 
 
+@pytest.mark.slow
 def test_blurry_samples_are_not_flagged(data, copies):
     """What an undertrained VAE or DDPM produces: blurry garments, even blurry training garments."""
     train, test = data
@@ -165,6 +173,7 @@ def test_blurry_samples_are_not_flagged(data, copies):
         assert not memorisation_check(blurry).flagged
 
 
+@pytest.mark.slow
 def test_score_generated_reports_fid_kid_and_memorisation(data, copies):
     _, test = data
     blurry = score_generated(gaussian_blur(test[-1000:], 1.0), n_required=1000, kid_subsets=10)
@@ -206,11 +215,13 @@ def test_invalid_samples_get_a_clear_message(samples, message):
     ("elastic 0.5 px, brightness +4%, noise 3/255 (the issue's)",
      LEAST["elastic 0.5 px, brightness +4%, noise 3/255 (the issue's)"]),
 ])
+@pytest.mark.slow
 def test_warped_and_retouched_copies_are_caught(copies, name, least_share):
     result = memorisation_check(DISGUISES[name](copies[:300], 0))
     assert result.flagged and result.share > least_share, result.share
 
 
+@pytest.mark.slow
 def test_held_out_test_images_raise_at_most_one_percent_of_false_alarms(data):
     train, test = data
     result = memorisation_check(test[CALIBRATION_N:CALIBRATION_N + 1000], splits=("train",))  # cached features
@@ -219,6 +230,7 @@ def test_held_out_test_images_raise_at_most_one_percent_of_false_alarms(data):
     assert set(result.nearest_split["tangent"]) == {"train"}
 
 
+@pytest.mark.slow
 def test_the_memorisation_block_names_the_closest_copies_and_draws_them(data, copies):
     train, test = data
     samples = np.concatenate([test[CALIBRATION_N:CALIBRATION_N + 90], copies[:10]])

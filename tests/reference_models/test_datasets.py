@@ -45,6 +45,7 @@ def test_fashion_mnist_full_splits_from_the_debian_package():
     assert x.shape == (10000, 28, 28) and x.max() == 255
 
 
+@pytest.mark.slow
 def test_mnist_5k_is_shuffled_and_split_4k_1k():
     x, y = load_dataset("mnist-5k", "train")
     xt, yt = load_dataset("mnist-5k", "test")

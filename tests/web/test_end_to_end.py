@@ -45,6 +45,7 @@ def test_real_worker_grades_right_and_wrong_submissions(world, docker_sandbox, c
     assert (REPO_ROOT / "exercises").is_dir()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_without_docker_retries_then_gives_up_without_charging(world, start_worker):
     """Docker unreachable: the worker puts the submission back in the queue, retries after the

@@ -63,6 +63,7 @@ def _get(url: str) -> tuple[int, dict, bytes]:
         return error.code, dict(error.headers), error.read()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_serves_the_site_with_debug_off_and_static_files_from_whitenoise(tmp_path, world):
     from django.db import connection
