@@ -33,8 +33,18 @@ import math
 
 import torch
 
-from grader.checks import (Call, Check, CheckFailure, Planner, Run, TensorRef, expect_close, expect_tensor,
-                           expect_unmutated, show_tensor)
+from grader.checks import (
+    Call,
+    Check,
+    CheckFailure,
+    Planner,
+    Run,
+    TensorRef,
+    expect_close,
+    expect_tensor,
+    expect_unmutated,
+    show_tensor,
+)
 from grader.outputs import OpaqueValue, TensorValue
 from reference_models import ddpm as ref
 
