@@ -1,8 +1,6 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accounts.views import token_list
 from catalog.views import exercise_detail, starter_download
 from courses.views import course_dashboard, course_detail, course_join, course_list
 from leaderboard.api import leaderboard_api
@@ -12,9 +10,7 @@ from workers.views import course_status, platform_status
 
 urlpatterns = [
     path("", course_list, name="course-list"),
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("account/tokens/", token_list, name="token-list"),
+    path("", include("accounts.urls")),  # log in and out, passwords, API tokens
     path("courses/join/", course_join, name="course-join"),
     path("courses/<slug:slug>/", course_detail, name="course-detail"),
     path("courses/<slug:slug>/dashboard/", course_dashboard, name="course-dashboard"),
