@@ -6,6 +6,7 @@ top-level definitions, and a last cell showing how to submit from the notebook.
 from __future__ import annotations
 
 import ast
+import re
 
 import nbformat
 
@@ -40,3 +41,32 @@ def write_notebook(exercise: Exercise) -> str:
     text = nbformat.writes(build_notebook(exercise))
     path.write_text(text if text.endswith("\n") else text + "\n")
     return str(path)
+
+
+# How grader.materialize marks the start of each code cell in a flattened notebook.
+CELL_MARK = re.compile(r"^# --- notebook cell (\d+) ---$")
+_TRACEBACK_LINE = re.compile(r'(File "[^"\n]*", )line (\d+)')
+
+
+def cell_location(source: str, lineno: int) -> tuple[int, int] | None:
+    """Where line `lineno` (1-based) of a flattened notebook comes from: (the cell's number counted
+    from the top of the notebook, 1-based, markdown cells included; the line in that cell, 1-based).
+    None for a line before the first cell. Lines the flattening dropped (`!`/`%` lines, a kept cell
+    magic's first line) are not counted: the line is that of the code as graded."""
+    lines = source.splitlines()
+    for index in range(min(lineno, len(lines)) - 1, -1, -1):
+        mark = CELL_MARK.match(lines[index])
+        if mark:
+            return int(mark.group(1)) + 1, lineno - 1 - index
+    return None
+
+
+def describe_location(source: str, lineno: int) -> str:
+    """"cell 3, line 2" for a line of a flattened notebook ("line N" if it is in no cell)."""
+    where = cell_location(source, lineno)
+    return f"cell {where[0]}, line {where[1]}" if where else f"line {lineno}"
+
+
+def traceback_in_cells(text: str, source: str) -> str:
+    """A traceback of the flattened notebook with each `File "…", line N` naming the cell instead."""
+    return _TRACEBACK_LINE.sub(lambda m: m.group(1) + describe_location(source, int(m.group(2))), text)

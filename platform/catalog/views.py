@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from submissions.selectors import submission_list
+from submissions.selectors import submission_list, visible_max_score
 from submissions.services import submission_attempts_used
 
 from .markdown import markdown_to_safe_html
@@ -10,7 +10,8 @@ from .selectors import course_exercise_get_for_member, course_exercise_is_past_d
 
 
 @login_required
-def exercise_detail(request, course_slug, exercise_slug, form_error=None, status=200, editor_source=None):
+def exercise_detail(request, course_slug, exercise_slug, form_error=None, status=200, editor_source=None,
+                    loaded_from=None, upload_error=False):
     ce, role = course_exercise_get_for_member(user=request.user, course_slug=course_slug,
                                               exercise_slug=exercise_slug)
     version = ce.exercise.current_version
@@ -21,7 +22,8 @@ def exercise_detail(request, course_slug, exercise_slug, form_error=None, status
         "submissions": submission_list(user=request.user, course_exercise=ce)[:50],
         "attempts_used": submission_attempts_used(user=request.user, course_exercise=ce),
         "past_due": course_exercise_is_past_due(course_exercise=ce),
-        "form_error": form_error,
+        "visible_max": visible_max_score(course_exercise=ce, version=version),
+        "form_error": form_error, "upload_error": upload_error, "loaded_from": loaded_from,
     }, status=status)
 
 

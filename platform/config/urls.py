@@ -5,6 +5,7 @@ from catalog.views import exercise_detail, starter_download
 from courses.views import course_dashboard, course_detail, course_join, course_list
 from leaderboard.api import leaderboard_api
 from submissions.api import submission_cancel_api, submission_create_api, submission_detail_api
+from submissions.code_views import submission_code, submission_download, submission_load, training_kit_download
 from submissions.views import submission_cancel_view, submission_detail, submission_sample_grid, submission_upload
 from workers.views import course_status, platform_status
 
@@ -20,9 +21,14 @@ urlpatterns = [
          name="starter-py"),
     path("courses/<slug:course_slug>/<slug:exercise_slug>/starter.ipynb", starter_download, {"kind": "ipynb"},
          name="starter-ipynb"),
+    path("courses/<slug:course_slug>/<slug:exercise_slug>/local-training.zip", training_kit_download,
+         name="training-kit"),
     path("courses/<slug:course_slug>/<slug:exercise_slug>/submit/", submission_upload, name="submission-upload"),
     path("submissions/<int:submission_id>/", submission_detail, name="submission-detail"),
     path("submissions/<int:submission_id>/samples.png", submission_sample_grid, name="submission-sample-grid"),
+    path("submissions/<int:submission_id>/code/", submission_code, name="submission-code"),
+    path("submissions/<int:submission_id>/download/", submission_download, name="submission-download"),
+    path("submissions/<int:submission_id>/edit/", submission_load, name="submission-load"),
     path("submissions/<int:submission_id>/cancel/", submission_cancel_view, name="submission-cancel"),
     path("status/", platform_status, name="platform-status"),
     path("", include("leaderboard.urls")),  # namespace "leaderboard"

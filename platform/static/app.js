@@ -2,7 +2,7 @@
    - math: <span class="math inline|display">$…$</span> typeset with KaTeX when it is installed
      (otherwise the TeX stays readable as it is);
    - code blocks highlighted with highlight.js when it is installed;
-   - the in-browser editor (tab inserts spaces, line numbers) and the submit tabs;
+   - tabs (the ARIA tab pattern: arrow keys, Home and End; the editor itself is editor.js);
    - the submission page's live status: polls the API, moves the stepper queued → running → graded,
      shows the queue position and expected start, a running job's time, step and loss curve,
      then swaps in the server-rendered (sanitised) feedback without reloading the page. */
@@ -33,75 +33,31 @@
   function enhance(root) { renderMath(root); highlight(root); }
   window.dgmEnhance = enhance;
 
-  /* Tabs: [role=tablist] buttons with aria-controls. */
+  /* Tabs: [role=tablist] buttons with aria-controls, the ARIA tab pattern (one tab stop, arrows,
+     Home and End move between tabs and select them). */
   function setupTabs() {
     document.querySelectorAll("[role=tablist]").forEach(function (list) {
-      var tabs = list.querySelectorAll("[role=tab]");
-      tabs.forEach(function (tab) {
-        tab.addEventListener("click", function () {
-          tabs.forEach(function (t) {
-            var on = t === tab;
-            t.setAttribute("aria-selected", on ? "true" : "false");
-            document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
-          });
+      var tabs = Array.prototype.slice.call(list.querySelectorAll("[role=tab]"));
+      function select(tab) {
+        tabs.forEach(function (t) {
+          var on = t === tab;
+          t.setAttribute("aria-selected", on ? "true" : "false");
+          t.tabIndex = on ? 0 : -1;
+          document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+        });
+      }
+      tabs.forEach(function (tab, i) {
+        tab.addEventListener("click", function () { select(tab); });
+        tab.addEventListener("keydown", function (e) {
+          var to = {ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1}[e.key];
+          if (to === undefined) return;
+          e.preventDefault();
+          var next = tabs[(to + tabs.length) % tabs.length];
+          select(next);
+          next.focus();
         });
       });
     });
-  }
-
-  /* The code editor: a textarea with a line-number gutter. */
-  function setupEditor(area) {
-    var gutter = area.parentNode.querySelector(".gutter");
-    var INDENT = "    ";
-    function numbers() {
-      var n = area.value.split("\n").length, out = [];
-      for (var i = 1; i <= n; i++) out.push(i);
-      gutter.textContent = out.join("\n");
-      gutter.scrollTop = area.scrollTop;
-    }
-    function replaceRange(start, end, text, selStart, selEnd) {
-      area.setRangeText(text, start, end, "end");
-      if (selStart !== undefined) area.setSelectionRange(selStart, selEnd);
-      numbers();
-    }
-    area.addEventListener("keydown", function (e) {
-      var v = area.value, s = area.selectionStart, t = area.selectionEnd;
-      if (e.key === "Tab" && !e.ctrlKey && !e.altKey && !e.metaKey) {
-        e.preventDefault();
-        var lineStart = v.lastIndexOf("\n", s - 1) + 1;
-        if (s === t && !e.shiftKey) {  // insert spaces up to the next multiple of four
-          var col = s - lineStart, pad = INDENT.slice(col % INDENT.length);
-          replaceRange(s, t, pad);
-          return;
-        }
-        var block = v.slice(lineStart, t), lines = block.split("\n"), changed;
-        if (e.shiftKey) {
-          changed = lines.map(function (l) { return l.replace(/^ {1,4}/, ""); });
-        } else {
-          changed = lines.map(function (l) { return INDENT + l; });
-        }
-        var text = changed.join("\n");
-        replaceRange(lineStart, t, text, s === t ? Math.max(lineStart, s + text.length - block.length) : lineStart,
-                     lineStart + text.length);
-      } else if (e.key === "Enter" && !e.shiftKey && !e.ctrlKey && !e.metaKey) {  // keep the indentation
-        var ls = v.lastIndexOf("\n", s - 1) + 1, indent = (/^[ \t]*/.exec(v.slice(ls, s)) || [""])[0];
-        if (/:\s*$/.test(v.slice(ls, s))) indent += INDENT;
-        e.preventDefault();
-        replaceRange(s, t, "\n" + indent);
-      }
-    });
-    area.addEventListener("input", numbers);
-    area.addEventListener("scroll", function () { gutter.scrollTop = area.scrollTop; });
-    var reset = document.querySelector("[data-reset-editor]");
-    if (reset) {
-      reset.addEventListener("click", function () {
-        if (area.value === area.defaultValue || window.confirm("Replace your code with the starter?")) {
-          area.value = area.defaultValue;
-          numbers();
-        }
-      });
-    }
-    numbers();
   }
 
   /* The submission page's live status. */
@@ -256,7 +212,6 @@
     setBars(document);
     enhance(document);
     setupTabs();
-    document.querySelectorAll("textarea.code").forEach(setupEditor);
     var data = document.getElementById("submission-data");
     if (data) setupPolling(JSON.parse(data.textContent));
   });

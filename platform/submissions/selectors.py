@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from catalog.models import CourseExercise
 from courses.models import Enrollment
-from courses.selectors import enrollment_role
 from workers.selectors import submission_run_state, submission_wait
 
+from .access import can_view_course_work
 from .models import Submission
 
 HIDDEN_TITLE = "Hidden check"
@@ -27,16 +27,16 @@ def check_visibility(test: dict, overrides: dict | None) -> str:
 
 
 def submission_get_for_viewer(*, user, submission_id: int) -> tuple[Submission, bool]:
-    """The submission and whether the viewer is an instructor of its course.
+    """The submission and whether the viewer sees the course's work (an instructor of its course, or staff).
 
-    Only its owner and the course's instructors see it; everyone else (a peer in
-    the same course, an outsider) gets a 404, which does not reveal that it exists."""
+    Only its owner, the course's instructors and staff see it; everyone else (a peer
+    in the same course, an outsider) gets a 404, which does not reveal that it exists."""
     sub = (Submission.objects.select_related("course_exercise__course", "course_exercise__exercise",
                                              "exercise_version", "user")
            .filter(pk=submission_id).first())
     if sub is None or not user.is_authenticated:
         raise Http404("No such submission")
-    instructor = enrollment_role(user=user, course=sub.course_exercise.course) == Enrollment.Role.INSTRUCTOR
+    instructor = can_view_course_work(user=user, course=sub.course_exercise.course)
     if sub.user_id != user.pk and not instructor:
         raise Http404("No such submission")
     return sub, instructor
@@ -252,3 +252,10 @@ def course_grades(*, course) -> tuple[list[CourseExercise], list[dict]]:
             best[key] = points
     rows = [{"user": e.user, "points": [best.get((e.user_id, ce.id)) for ce in exercises]} for e in students]
     return exercises, rows
+
+
+def visible_max_score(*, course_exercise: CourseExercise, version) -> float:
+    """The check points a student sees before the due date: the visible checks' (with the course's
+    overrides), so that perfect visible work reads as full marks, not 13 / 19."""
+    return sum(float(c.get("points") or 0) for c in (version.checks if version else [])
+               if check_visibility(c, course_exercise.check_visibility) == "visible")

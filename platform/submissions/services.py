@@ -30,6 +30,7 @@ from workers.selectors import claimed_by_dead_workers
 from workers.services import claims_release, silent_since
 
 from .models import Submission
+from .precheck import syntax_error_message
 from .selectors import check_visibility
 
 log = logging.getLogger(__name__)
@@ -40,20 +41,34 @@ def worker_name() -> str:
     return worker_identity()
 
 
-def submission_validate_file(*, filename: str, data: bytes) -> None:
-    """Everything we check before storing anything; the message is for the student."""
-    name = os.path.basename(filename or "")
-    if not name.lower().endswith(ALLOWED_SUFFIXES):
-        raise ValidationError("Submit a Python file (.py) or a Jupyter notebook (.ipynb).")
+def submission_filename(filename: str) -> str:
+    """The name a submission is stored and graded under: its base name with the suffix in lower case
+    (`Solution.IPYNB` is a notebook, `SOL.PY` a Python file, everywhere)."""
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in ALLOWED_SUFFIXES:
+        shown = f" “{name[:100]}” is neither." if name else ""
+        raise ValidationError(f"Submit a Python file (.py) or a Jupyter notebook (.ipynb).{shown}")
+    return f"{stem[:200]}.{suffix.lower()}"
+
+
+def submission_validate_file(*, filename: str, data: bytes) -> str:
+    """Everything we check before storing anything, including that the code parses (so a syntax
+    error costs no attempt); the message is for the student. Returns the name to store."""
+    name = submission_filename(filename)
     limit = settings.SUBMISSION_MAX_BYTES
     if len(data) > limit:
         raise ValidationError(f"The file is {len(data):,} bytes; the limit is {limit:,}.")
     if not data.strip():
         raise ValidationError("The file is empty.")
     try:
-        materialize(name.lower() if name.lower().endswith(".ipynb") else name, data)
+        source = materialize(name, data)
     except SubmissionError as exc:
         raise ValidationError(str(exc)) from None
+    error = syntax_error_message(filename=name, source=source)
+    if error:
+        raise ValidationError(error)
+    return name
 
 
 def submission_attempts_used(*, user, course_exercise: CourseExercise, since=None) -> int:
@@ -92,7 +107,7 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
         final = course_exercise.late_deadline or course_exercise.deadline
         if final is not None and now > final:
             raise ValidationError("The deadline for this exercise has passed.")
-    submission_validate_file(filename=filename, data=data)
+    filename = submission_validate_file(filename=filename, data=data)
     version = course_exercise.exercise.current_version
     if version is None:
         raise ValidationError("This exercise is not available for grading yet.")
@@ -116,7 +131,7 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
                                           "submissions for today; try again tomorrow.")
         submission = Submission.objects.create(
             user=user, course_exercise=course_exercise, exercise_version=version,
-            filename=os.path.basename(filename), data=data, seed=settings.GRADING_SEED, queued_at=now, **placement,
+            filename=filename, data=data, seed=settings.GRADING_SEED, queued_at=now, **placement,
             is_late=course_exercise.deadline is not None and now > course_exercise.deadline)
         transaction.on_commit(lambda: submission_enqueue(submission=submission))
     return submission

@@ -12,7 +12,8 @@ from catalog.selectors import course_exercise_get_for_member
 from catalog.views import exercise_detail
 from leaderboard.selectors import submission_training_panel
 
-from .selectors import submission_get_for_viewer, submission_sample_grid_png, submission_to_dict
+from .code import result_in_cells
+from .selectors import submission_get_for_viewer, submission_points, submission_sample_grid_png, submission_to_dict
 from .services import submission_cancel, submission_create
 from .training_summary import training_summary
 
@@ -24,6 +25,20 @@ def _feedback_html(markdown_text: str, untrusted: dict | None) -> str:
     paragraph marked so that it stands out."""
     html = markdown_to_safe_html(markdown_text, math=True, untrusted=untrusted)
     return html.replace("<p><strong>Hint:</strong>", '<p class="hint"><strong>Hint:</strong>')
+
+
+def _grade(submission, result: dict) -> dict:
+    """Check points and course points, never mixed: the checks' maximum the student can see now (the
+    visible checks' while hidden ones are withheld), and the course points with the late policy."""
+    score, max_score = result.get("score"), result.get("max_score")
+    check_max = (float(max_score or 0) - float(result.get("hidden_points") or 0) if result.get("score_is_partial")
+                 else max_score)
+    on_time = submission_points(score=score, max_score=max_score, is_late=False,
+                                course_exercise=submission.course_exercise)
+    points = submission_points(score=score, max_score=max_score, is_late=submission.is_late,
+                               course_exercise=submission.course_exercise, submitted_at=submission.created_at)
+    return {"check_max": check_max, "points": points,
+            "penalty": (on_time - points) if points is not None and on_time != points else 0}
 
 
 @login_required
@@ -51,24 +66,26 @@ def submission_upload(request, course_slug, exercise_slug):
             return redirect("submission-detail", submission_id=submission.pk)
         except (ValidationError, PermissionDenied) as exc:
             error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-    return exercise_detail(request, course_slug, exercise_slug, form_error=error, status=400, editor_source=source)
+    return exercise_detail(request, course_slug, exercise_slug, form_error=error, status=400, editor_source=source,
+                           upload_error=source is None)
 
 
 @login_required
 def submission_detail(request, submission_id):
     submission, instructor = submission_get_for_viewer(user=request.user, submission_id=submission_id)
     data = submission_to_dict(submission=submission, full=instructor)
-    result = data["result"] or {}
+    result = result_in_cells(result=data["result"] or {}, submission=submission)
     tests = [{**t, "output_html": _feedback_html(t.get("output") or "", t.get("untrusted"))}
              for t in result.get("tests", [])]
-    score, max_score = result.get("score"), result.get("max_score")
-    percent = round(100 * float(score) / float(max_score)) if score is not None and max_score else 0
+    grade = _grade(submission, result)
+    score, check_max = result.get("score"), grade["check_max"]
+    percent = round(100 * float(score) / float(check_max)) if score is not None and check_max else 0
     tally = {status: sum(t.get("status") == status for t in tests)
              for status in ("passed", "failed", "error", "hidden")}
     training = submission_training_panel(submission=submission, result=result, instructor=instructor)
     return render(request, "submissions/detail.html", {
         "submission": submission, "ce": submission.course_exercise, "data": data, "result": result, "tests": tests,
-        "percent": percent, "tally": tally, "pending": submission.is_pending,
+        "percent": percent, "tally": tally, "grade": grade, "pending": submission.is_pending,
         "output_html": markdown_to_safe_html(result.get("output") or "", untrusted=result.get("untrusted")),
         "data_json": {"id": submission.pk, "status": submission.status, "wait": data["wait"],
                       "running": data["running"], "api": reverse("api-submission-detail", args=[submission.pk])},

@@ -78,5 +78,6 @@ def test_feedback_page_marks_hints_hidden_checks_and_the_score(client, world):
     assert 'class="check hidden"' in html and "the secret input" not in html and "Secret" not in html
     assert 'class="badge passed">1 passed' in html and 'class="badge failed">1 failed' in html
     assert 'class="badge hidden">1 hidden' in html
-    assert 'id="score-value">1</span>' in html and 'data-percent="25"' in html
+    # The score is of the checks the student can see: 1 of the 3 visible check points (not 1 / 4).
+    assert 'id="score-value">1</span> <small>/ 3 visible check points' in html and 'data-percent="33"' in html
     assert f"/api/submissions/{sub.pk}/" in html  # the live status polls the API
