@@ -187,3 +187,55 @@ def test_a_ta_role_if_courses_has_one_sees_the_code(client, world):
     enrollment_create(user=helper, course=world.course, role=role)
     client.force_login(helper)
     assert client.get(f"/submissions/{sub.pk}/code/").status_code == (200 if role == "ta" else 404)
+
+
+def test_a_training_exercise_offers_a_local_training_kit_of_public_files_only(client, world, enqueued):
+    import io
+    import zipfile
+
+    from catalog.models import Exercise
+    from catalog.services import course_exercise_create, exercise_sync
+
+    exercise_sync(slug="vae-train")
+    course_exercise_create(course=world.course, exercise=Exercise.objects.get(slug="vae-train"), points=10)
+    client.force_login(world.owner)
+    page = client.get("/courses/dgm/vae-train/").content.decode()
+    assert 'id="training-kit"' in page
+    response = client.get("/courses/dgm/vae-train/local-training.zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    names = set(zipfile.ZipFile(io.BytesIO(response.content)).namelist())
+    assert {"vae-train-local/scaffold.py", "vae-train-local/reference_models/vae_nets.py",
+            "vae-train-local/reference_models/__init__.py", "vae-train-local/run_local.py",
+            "vae-train-local/budget.json", "vae-train-local/solution.py", "vae-train-local/README.md"} <= names
+    assert not any("checks" in n or "right/" in n or "wrong/" in n for n in names)
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert b"NotImplementedError" in archive.read("vae-train-local/solution.py")  # the starter, not the solution
+    # A function exercise has no kit, and an outsider gets none.
+    assert client.get("/courses/dgm/vae-reparam/local-training.zip").status_code == 404
+    client.force_login(world.outsider)
+    assert client.get("/courses/dgm/vae-train/local-training.zip").status_code == 404
+
+
+@pytest.mark.slow
+def test_the_local_training_kit_runs_with_a_solution(client, world, enqueued, tmp_path):
+    """The kit as a student unpacks it: run_local.py trains the scaffold with their solution.py on
+    synthetic images at the tiny profile and writes samples.png (a real training run, in a subprocess)."""
+    import io
+    import subprocess
+    import sys
+    import zipfile
+
+    from catalog.models import Exercise
+    from catalog.services import course_exercise_create, exercise_sync
+    from grader.spec import load_exercise
+
+    exercise_sync(slug="vae-train")
+    course_exercise_create(course=world.course, exercise=Exercise.objects.get(slug="vae-train"), points=10)
+    client.force_login(world.owner)
+    zipfile.ZipFile(io.BytesIO(client.get("/courses/dgm/vae-train/local-training.zip").content)).extractall(tmp_path)
+    kit = tmp_path / "vae-train-local"
+    (kit / "solution.py").write_text(load_exercise("vae-train").solution().source())
+    run = subprocess.run([sys.executable, "run_local.py", "--profile", "tiny"], cwd=kit, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "trained in" in run.stdout and (kit / "samples.png").read_bytes().startswith(b"\x89PNG")
