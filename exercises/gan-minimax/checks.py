@@ -13,21 +13,41 @@ trusted side and says which one (if any) the submission's parameters match.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
-from grader.checks import (Call, Check, CheckFailure, ObjectRef, Planner, Run, expect_close,
-                           expect_scalar_tensor, expect_tensor, expect_unmutated, show_tensor, untrusted)
+from grader.checks import (
+    Call,
+    Check,
+    CheckFailure,
+    Differential,
+    InputsUnchanged,
+    KnownBugs,
+    ObjectRef,
+    Planner,
+    Returns,
+    Run,
+    Tol,
+    autograd_grads,
+    bug_grads,
+    close,
+    compare_states,
+    expect_gradients,
+    first_match,
+    show_tensor,
+    snapshot,
+    untrusted,
+)
 from grader.harness.objects import mlp
 from grader.outputs import TensorValue, type_name
 from reference_models import gan as ref
 
 # tolerances (float32 computations; the contract asks for tighter than 1e-3 here)
-LOSS_RTOL, LOSS_ATOL = 1e-5, 1e-6
-GRAD_RTOL, GRAD_ATOL = 1e-4, 1e-6
-PARAM_RTOL, PARAM_ATOL = 1e-5, 1e-5
+LOSS_TOL, GRAD_TOL, PARAM_TOL = Tol(1e-5, 1e-6), Tol(1e-4, 1e-6), Tol(1e-5, 1e-5)
+BUG_TOL = Tol(1e-4, 1e-4)  # a simulated bug matches the student's result within this
 
 # the tiny networks of the train_step probes
 Z_DIM, X_DIM, HIDDEN = 3, 4, 8
@@ -46,19 +66,12 @@ LOSS_HINT = ("Compute from logits with the softplus identities: -log D(x) = soft
              "-log(1 - D(x)) = softplus(logit) (or `F.binary_cross_entropy_with_logits` / `F.logsigmoid`).")
 
 
+
 # ---------------------------------------------------------------------------------------------
 # losses: reference and typical bugs (all on float64 copies)
 # ---------------------------------------------------------------------------------------------
 
-def _d_ref(r, f):
-    return ref.discriminator_loss(r, f)
-
-
-def _g_ref(f):
-    return ref.generator_loss(f)
-
-
-D_BUGS: dict[str, Callable] = {
+D_BUGS = KnownBugs({
     "Each expectation is the mean over its own batch and the two means are added: do not average the real and "
     "fake terms over the concatenated batch, and do not divide the sum of the two means by 2.":
         lambda r, f: (F.softplus(-r).sum() + F.softplus(f).sum()) / (r.numel() + f.numel()),
@@ -75,9 +88,9 @@ D_BUGS: dict[str, Callable] = {
         lambda r, f: F.softplus(-r).mean(),
     "Only the fake term came through: add the real term -E[log D(x)].":
         lambda r, f: F.softplus(f).mean(),
-}
+})
 
-G_BUGS: dict[str, Callable] = {
+G_BUGS = KnownBugs({
     "This is the saturating (minimax) generator loss E[log(1 - D(G(z)))]; the contract asks for the "
     "non-saturating loss -E[log D(G(z))], whose gradient does not vanish when D confidently rejects the fakes.":
         lambda f: -F.softplus(f).mean(),
@@ -88,122 +101,85 @@ G_BUGS: dict[str, Callable] = {
         lambda f: -F.softplus(-f).mean(),
     "Take the mean over the batch, not the sum.":
         lambda f: F.softplus(-f).sum(),
-}
+})
 
 
-def _eval64(fn, *tensors):
-    return fn(*(t.detach().double() for t in tensors))
+class LossValues(Differential):
+    """A loss against the reference on batches of several sizes; a one-element result counts as a number."""
+
+    tolerances, keep_dtype, numbers = LOSS_TOL, False, True
 
 
-def _known(bugs: dict, *tensors) -> dict:
-    return {hint: _eval64(fn, *tensors) for hint, fn in bugs.items()}
+class DiscriminatorLossValues(LossValues):
+    name, fn, bugs = "discriminator_loss_values", "discriminator_loss", D_BUGS
+    title = ("discriminator_loss matches -E[log D(x)] - E[log(1 - D(G(z)))] (batch sizes 1 to 8, real and fake "
+             "batches of different sizes)")
+    cases = [((8,), (8,)), ((1,), (1,)), ((5,), (3,)), ((2,), (7,)), ((4, 1), (6, 1))]
+    hint = ("discriminator_loss(real_logits, fake_logits) = mean(softplus(-real_logits)) + "
+            "mean(softplus(fake_logits)), each mean over its own batch.")
+
+    def inputs(self, p, case):
+        return p.randn(*case[0], std=2.0), p.randn(*case[1], std=2.0)
+
+    def reference(self, real, fake):
+        return ref.discriminator_loss(real, fake)
 
 
-def _as_value(got: torch.Tensor) -> torch.Tensor:
-    """A one-element result is compared as a number: its shape is losses_scalar_and_dtype's business."""
-    return got.reshape(()) if got.numel() == 1 else got
-
-
-def _check_loss_value(call, expected, known, *, what: str, hint: str | None = None):
-    got = _as_value(expect_tensor(call.value(), what=what))
-    expect_close(got, expected, what=what, rtol=LOSS_RTOL, atol=LOSS_ATOL, known_bugs=known, hint=hint)
-
-
-class DiscriminatorLossValues(Check):
-    name = "discriminator_loss_values"
-    title = "discriminator_loss matches -E[log D(x)] - E[log(1 - D(G(z)))] (batch sizes 1 to 8, real and fake batches of different sizes)"
-
-    SHAPES = [((8,), (8,)), ((1,), (1,)), ((5,), (3,)), ((2,), (7,)), ((4, 1), (6, 1))]
-
-    def plan(self, p):
-        cases = []
-        for i, (rs, fs) in enumerate(self.SHAPES):
-            r, f = p.randn(*rs, std=2.0), p.randn(*fs, std=2.0)
-            cases.append((p.call(f"dloss{i}", "discriminator_loss", r, f), r.value, f.value))
-        return cases
-
-    def judge(self, run, cases):
-        for probe_id, r, f in cases:
-            call = run.call(probe_id)
-            _check_loss_value(call, _eval64(_d_ref, r, f), _known(D_BUGS, r, f), what=f"`{call.description}`",
-                              hint="discriminator_loss(real_logits, fake_logits) = mean(softplus(-real_logits)) + "
-                                   "mean(softplus(fake_logits)), each mean over its own batch.")
-
-
-class GeneratorLossValues(Check):
-    name = "generator_loss_values"
+class GeneratorLossValues(LossValues):
+    name, fn, bugs = "generator_loss_values", "generator_loss", G_BUGS
     title = "generator_loss matches the non-saturating loss -E[log D(G(z))] (batch sizes 1 to 16)"
+    cases = [(8,), (1,), (16,), (5, 1)]
+    hint = "generator_loss(fake_logits) = mean(softplus(-fake_logits)) = -mean(log D(G(z)))."
 
-    SHAPES = [(8,), (1,), (16,), (5, 1)]
+    def inputs(self, p, shape):
+        return (p.randn(*shape, std=2.0),)
 
-    def plan(self, p):
-        cases = []
-        for i, shape in enumerate(self.SHAPES):
-            f = p.randn(*shape, std=2.0)
-            cases.append((p.call(f"gloss{i}", "generator_loss", f), f.value))
-        return cases
-
-    def judge(self, run, cases):
-        for probe_id, f in cases:
-            call = run.call(probe_id)
-            _check_loss_value(call, _eval64(_g_ref, f), _known(G_BUGS, f), what=f"`{call.description}`",
-                              hint="generator_loss(fake_logits) = mean(softplus(-fake_logits)) = -mean(log D(G(z))).")
+    def reference(self, fake):
+        return ref.generator_loss(fake)
 
 
-class LossesScalarAndDtype(Check):
-    name = "losses_scalar_and_dtype"
+class LossesScalarAndDtype(Returns):
+    name, scalar = "losses_scalar_and_dtype", True
     title = "Both losses return a 0-dim tensor of the input's dtype (float32 and float64)"
+    cases = [(fn, dtype) for dtype in (torch.float32, torch.float64) for fn in ("discriminator_loss", "generator_loss")]
 
-    def plan(self, p):
-        cases = []
-        for i, dtype in enumerate((torch.float32, torch.float64)):
-            r, f = p.randn(4, 1, dtype=dtype), p.randn(3, 1, dtype=dtype)
-            g = p.randn(6, 1, dtype=dtype)
-            cases.append((p.call(f"dtype_d{i}", "discriminator_loss", r, f), dtype))
-            cases.append((p.call(f"dtype_g{i}", "generator_loss", g), dtype))
-        return cases
+    def function(self, case):
+        return case[0]
 
-    def judge(self, run, cases):
-        for probe_id, dtype in cases:
-            call = run.call(probe_id)
-            expect_scalar_tensor(call.value(), what=f"`{call.description}`", dtype=dtype)
+    def inputs(self, p, case):
+        fn, dtype = case
+        return (p.randn(4, 1, dtype=dtype), p.randn(3, 1, dtype=dtype)) if fn == "discriminator_loss" else \
+            (p.randn(6, 1, dtype=dtype),)
 
 
-class LossesStable(Check):
+_RAMP, _EXTREMES = torch.linspace(-50.0, 50.0, 11), torch.tensor([-50.0, -30.0, -17.0, 17.0, 30.0, 50.0])
+
+
+class LossesStable(LossValues):
     name = "losses_stable"
     title = "Both losses stay finite and exact for logits from -50 to 50 (float32 and float64)"
+    cases = [(_RAMP, _RAMP.flip(0)), (_RAMP, _RAMP), (torch.full((4,), 50.0), torch.full((3,), -50.0)),
+             (torch.full((3,), -50.0), torch.full((4,), 50.0)), (_EXTREMES, _EXTREMES.flip(0)),
+             (_RAMP.double(), _RAMP.double().flip(0)),
+             (_RAMP,), (torch.full((4,), -50.0),), (torch.full((5,), 50.0),), (_EXTREMES,), (_RAMP.double(),)]
+    nonfinite_hint = "sigmoid(50) rounds to exactly 1.0, so log(1 - sigmoid(x)) becomes log(0) = -inf. " + LOSS_HINT
+    hint = ("Torch's log(sigmoid(x)) or clamped probabilities lose exactness at large |x|. "
+            + LOSS_HINT + " If the loss-value checks fail too, fix those first.")
 
-    def plan(self, p):
-        ramp = torch.linspace(-50.0, 50.0, 11)
-        extremes = torch.tensor([-50.0, -30.0, -17.0, 17.0, 30.0, 50.0])
-        d_inputs = [(ramp, ramp.flip(0)), (ramp, ramp), (torch.full((4,), 50.0), torch.full((3,), -50.0)),
-                    (torch.full((3,), -50.0), torch.full((4,), 50.0)), (extremes, extremes.flip(0)),
-                    (ramp.double(), ramp.double().flip(0))]
-        g_inputs = [ramp, torch.full((4,), -50.0), torch.full((5,), 50.0), extremes, ramp.double()]
-        cases = []
-        for i, (r, f) in enumerate(d_inputs):
-            r, f = p.add(r), p.add(f)
-            cases.append(("d", p.call(f"stable_d{i}", "discriminator_loss", r, f), (r.value, f.value)))
-        for i, f in enumerate(g_inputs):
-            f = p.add(f)
-            cases.append(("g", p.call(f"stable_g{i}", "generator_loss", f), (f.value,)))
-        return cases
+    def function(self, case):
+        return "discriminator_loss" if len(case) == 2 else "generator_loss"
 
-    def judge(self, run, cases):
-        for which, probe_id, inputs in cases:
-            call = run.call(probe_id)
-            what = f"`{call.description}` with logits " + " and ".join(show_tensor(t, limit=11) for t in inputs)
-            got = _as_value(expect_tensor(call.value(), what=what, finite=False))
-            if got.is_floating_point() and not bool(torch.isfinite(got).all()):
-                expected = _eval64(_d_ref if which == "d" else _g_ref, *inputs).item()
-                raise CheckFailure(f"{what}: the loss is not finite.", expected=f"{expected:.7g}", got=show_tensor(got),
-                                   hint="sigmoid(50) rounds to exactly 1.0, so log(1 - sigmoid(x)) becomes log(0) "
-                                        "= -inf. " + LOSS_HINT)
-            fn, bugs = (_d_ref, D_BUGS) if which == "d" else (_g_ref, G_BUGS)
-            expect_close(got, _eval64(fn, *inputs), what=what, rtol=LOSS_RTOL, atol=LOSS_ATOL,
-                         known_bugs=_known(bugs, *inputs),
-                         hint="Torch's log(sigmoid(x)) or clamped probabilities lose exactness at large |x|. "
-                              + LOSS_HINT + " If the loss-value checks fail too, fix those first.")
+    def inputs(self, p, case):
+        return tuple(p.add(t) for t in case)
+
+    def expected(self, case):
+        return (ref.discriminator_loss if len(case.args) == 2 else ref.generator_loss)(*case.args64())
+
+    def known_bugs(self, case):
+        return (D_BUGS if len(case.args) == 2 else G_BUGS)(*case.args64())
+
+    def what(self, call, case):
+        return f"`{call.description}` with logits " + " and ".join(show_tensor(t, limit=11) for t in case.args)
 
 
 class LossGradients(Check):
@@ -215,50 +191,29 @@ class LossGradients(Check):
         g = p.randn(6, std=3.0)
         p.probe("grad_d", [Call(fn="discriminator_loss", args=(r, f), grad_wrt=(0, 1))])
         p.probe("grad_g", [Call(fn="generator_loss", args=(g,), grad_wrt=(0,))])
-        return {"d": (r.value, f.value), "g": (g.value,)}
-
-    @staticmethod
-    def _grads(fn, inputs):
-        leaves = [t.detach().double().requires_grad_(True) for t in inputs]
-        grads = torch.autograd.grad(fn(*leaves), leaves, allow_unused=True)
-        return [torch.zeros_like(t) if g is None else g for t, g in zip(leaves, grads)]
+        return {"grad_d": (r.value, f.value), "grad_g": (g.value,)}
 
     def judge(self, run, planned):
-        for probe_id, fn, bugs, names in [("grad_d", _d_ref, D_BUGS, ("real_logits", "fake_logits")),
-                                          ("grad_g", _g_ref, G_BUGS, ("fake_logits",))]:
-            inputs = planned[probe_id[-1]]
-            call = run.call(probe_id)
-            expected = self._grads(fn, inputs)
-            known = {hint: self._grads(bug, inputs) for hint, bug in bugs.items()}
-            for i, name in enumerate(names):
-                grad = call.grad(i)
-                if grad is None:
-                    raise CheckFailure(
-                        f"No gradient reached `{name}` through `{call.description}`.",
-                        expected=show_tensor(expected[i]), got="no gradient",
-                        hint="The loss must be differentiable with respect to the logits: do not use `.item()`, "
-                             "`.detach()`, `torch.no_grad()` or `torch.tensor(...)` on the way to the result.")
-                expect_close(grad, expected[i], what=f"d loss / d {name} for `{call.description}`",
-                             rtol=GRAD_RTOL, atol=GRAD_ATOL, known_bugs={h: g[i] for h, g in known.items()},
-                             hint=("d/dx softplus(-x) = sigmoid(x) - 1 and d/dx softplus(x) = sigmoid(x), each "
-                                   "divided by its batch size. If the loss-value checks fail too, fix those first."))
+        for probe_id, fn, bugs, names in [("grad_d", ref.discriminator_loss, D_BUGS, ("real_logits", "fake_logits")),
+                                          ("grad_g", ref.generator_loss, G_BUGS, ("fake_logits",))]:
+            inputs, wrt = planned[probe_id], range(len(names))
+            expect_gradients(
+                run.call(probe_id), dict(enumerate(autograd_grads(fn, inputs, wrt))), names=dict(enumerate(names)),
+                tol=GRAD_TOL, what="d loss / d {name} for `{call}`", known_bugs=bug_grads(bugs, inputs, wrt),
+                hint=("d/dx softplus(-x) = sigmoid(x) - 1 and d/dx softplus(x) = sigmoid(x), each "
+                      "divided by its batch size. If the loss-value checks fail too, fix those first."),
+                missing_hint=("The loss must be differentiable with respect to the logits: do not use `.item()`, "
+                              "`.detach()`, `torch.no_grad()` or `torch.tensor(...)` on the way to the result."))
 
 
-class InputsUnchanged(Check):
-    name = "inputs_unchanged"
+class Unchanged(InputsUnchanged):
     title = "Neither the losses nor train_step modify their input tensors in place"
 
-    def plan(self, p):
+    def probes(self, p):
         r, f, g = p.randn(6), p.randn(4), p.randn(5)
-        p.call("inplace_d", "discriminator_loss", r, f)
-        p.call("inplace_g", "generator_loss", g)
-        _sgd_plan(p)
-        return None
-
-    def judge(self, run, planned):
-        expect_unmutated(run.call("inplace_d"), {0: "real_logits", 1: "fake_logits"})
-        expect_unmutated(run.call("inplace_g"), {0: "fake_logits"})
-        expect_unmutated(run.call("sgd_steps", 0, allow_error=True), {4: "real", 5: "z"})
+        return [(p.call("inplace_d", "discriminator_loss", r, f), ("real_logits", "fake_logits")),
+                (p.call("inplace_g", "generator_loss", g), ("fake_logits",)),
+                (_sgd_plan(p)["probe"], {4: "real", 5: "z"}, 0, True)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +248,7 @@ def _old_d(G, D, opt_G, opt_D, real, z):
     g_grads = torch.autograd.grad(g_loss, list(G.parameters()))
     d_loss.backward()
     opt_D.step()
-    for p, g in zip(G.parameters(), g_grads):
+    for p, g in zip(G.parameters(), g_grads, strict=True):
         p.grad = g
     opt_G.step()
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
@@ -419,6 +374,7 @@ def _adam_plan(p: Planner) -> dict:
     return p.shared("adam_steps", lambda q: _plan_steps(q, "adam", 5))
 
 
+
 def simulate(step: Callable, planned: dict) -> list[dict]:
     """Run a train_step on the trusted side from the probe's initial weights: state and losses after each call."""
     G = mlp(G_SPEC["sizes"], G_SPEC["activation"], G_SPEC["out_activation"])
@@ -430,100 +386,52 @@ def simulate(step: Callable, planned: dict) -> list[dict]:
     opt_G, opt_D = opt(G.parameters(), **options), opt(D.parameters(), **options)
     out = []
     for real, z in planned["batches"]:
-        losses = step(G, D, opt_G, opt_D, real.clone(), z.clone())
-        out.append({"G": {k: v.detach().clone() for k, v in G.state_dict().items()},
-                    "D": {k: v.detach().clone() for k, v in D.state_dict().items()},
-                    "losses": losses})
+        losses = step(G, D, opt_G, opt_D, real.clone(), z.clone())  # before the snapshot: the state after the call
+        out.append({**snapshot(G=G, D=D), "losses": losses})
     return out
 
 
 def _simulations(planned: dict) -> tuple[list[dict], list[tuple[str, list[dict]]]]:
     if "_sims" not in planned:  # cached: several checks judge the same probe
-        variants = []
-        for hint, step in VARIANTS:
-            try:
-                variants.append((hint, simulate(step, planned)))
-            except RuntimeError:  # a variant that cannot run on these inputs names no bug
-                pass
-        planned["_sims"] = (simulate(ref.train_step, planned), variants)
+        # a variant that cannot run on these inputs names no bug
+        variants = KnownBugs((hint, partial(simulate, step)) for hint, step in VARIANTS)(planned)
+        planned["_sims"] = (simulate(ref.train_step, planned), list(variants.items()))
     return planned["_sims"]
 
 
-def _student_states(run: Run, planned: dict, n_calls: int) -> tuple[list[dict], str]:
-    states = []
-    for i in range(n_calls):
-        call = run.call(planned["probe"], i)
-        states.append({"G": call.state("G"), "D": call.state("D")})
-    return states, call.description
+def _states(states: dict) -> dict:
+    return {"G": states["G"], "D": states["D"]}
 
 
-def _close(a: torch.Tensor, b: torch.Tensor, rtol: float, atol: float) -> torch.Tensor:
-    a64, b64 = a.double(), b.double()
-    return (a64 - b64).abs() <= atol + rtol * b64.abs()
-
-
-def _mismatches(got: dict, expected: dict, rtol=PARAM_RTOL, atol=PARAM_ATOL) -> list[tuple[str, str, int, int]]:
-    """(net, param name, number of bad values, total) for every parameter that differs."""
-    bad = []
-    for net in ("D", "G"):
-        for name, e in expected[net].items():
-            g = got[net].get(name)
-            if g is None or g.shape != e.shape:
-                bad.append((net, name, e.numel(), e.numel()))
-                continue
-            n = int((~_close(g, e, rtol, atol)).sum())
-            if n:
-                bad.append((net, name, n, e.numel()))
-    return bad
-
-
-def _matching_variant(got_states: list[dict], reference: list[dict], variants, indices: list[int]) -> str | None:
-    """The hint of the first known-buggy variant that differs from the reference and matches the student."""
-    for hint, states in variants:
-        if not any(_mismatches(states[i], reference[i]) for i in indices):
-            continue  # indistinguishable from the reference on these calls
-        if all(not _mismatches(got_states[i], states[i], rtol=1e-4, atol=1e-4) for i in indices):
-            return hint
-    return None
-
-
-def _describe_param(net: str, name: str, got: dict, expected: dict) -> tuple[str, str, str]:
-    e = expected[net][name]
-    g = got[net].get(name)
-    if g is None or g.shape != e.shape:
-        return f"{net}'s `{name}` is missing or has the wrong shape", show_tensor(e), "missing" if g is None else show_tensor(g)
-    bad = (~_close(g, e, PARAM_RTOL, PARAM_ATOL)).nonzero()[0]
-    index = tuple(int(i) for i in bad)
-    return (f"the first: {net}'s `{name}` at index {list(index)}: expected {e[index].item():.7g}, "
-            f"got {g[index].item():.7g}", show_tensor(e), show_tensor(g))
+def _matching_variant(got: list[dict], reference: list[dict], variants, calls: range) -> str | None:
+    """The first known-buggy variant that differs from the reference on these calls and matches the student."""
+    return first_match(got, variants, lambda g, v: all(not compare_states(g[j], _states(v[j]), BUG_TOL) for j in calls),
+                       reference, lambda v, r: any(compare_states(v[j], _states(r[j]), PARAM_TOL) for j in calls))
 
 
 def _compare_steps(run: Run, planned: dict, indices: list[int]) -> None:
     """Fail unless the student's G and D after each call in `indices` match the reference train_step."""
-    n_calls = max(indices) + 1
-    got, description = _student_states(run, planned, n_calls)
+    calls = [run.call(planned["probe"], i) for i in range(max(indices) + 1)]
+    got = [{"G": c.state("G"), "D": c.state("D")} for c in calls]
     reference, variants = _simulations(planned)
     for i in indices:
-        bad = _mismatches(got[i], reference[i])
-        if not bad:
+        diff = compare_states(got[i], _states(reference[i]), PARAM_TOL)
+        if not diff:
             continue
-        nets = sorted({net for net, *_ in bad})
-        count = sum(n for _, _, n, _ in bad)
-        total = sum(t.numel() for net in ("D", "G") for t in reference[i][net].values())
-        detail, expected, got_text = _describe_param(bad[0][0], bad[0][1], got[i], reference[i])
-        calls = "one call" if i == 0 else f"{i + 1} consecutive calls"
-        hint = _matching_variant(got, reference, variants, list(range(i + 1))) or _generic_hint(got, reference, i, nets)
+        detail, expected, got_text = diff.first()
+        calls_text = "one call" if i == 0 else f"{i + 1} consecutive calls"
+        hint = _matching_variant(got, reference, variants, range(i + 1))
         raise CheckFailure(
-            f"After {calls} of `{description}` (G: MLP {G_SPEC['sizes']} with tanh output, D: MLP {D_SPEC['sizes']}, "
-            f"both optimizers {OPTIMIZERS[planned['kind']]['describe']}, batch size {planned['batch']}, fixed "
-            f"initial weights), {count} of {total} parameter values of {' and '.join(nets)} differ from what the "
-            f"contract's train_step gives on the same weights and inputs (tolerance: rtol {PARAM_RTOL:g}, atol "
-            f"{PARAM_ATOL:g}); {detail}.",
-            expected=expected, got=got_text, hint=hint)
+            f"After {calls_text} of `{calls[-1].description}` (G: MLP {G_SPEC['sizes']} with tanh output, D: MLP "
+            f"{D_SPEC['sizes']}, both optimizers {OPTIMIZERS[planned['kind']]['describe']}, batch size "
+            f"{planned['batch']}, fixed initial weights), {diff.count} of {diff.total} parameter values of "
+            f"{' and '.join(diff.objects)} differ from what the contract's train_step gives on the same weights and "
+            f"inputs (tolerance: {PARAM_TOL}); {detail}.",
+            expected=expected, got=got_text, hint=hint or _generic_hint(got, reference, i, diff.objects))
 
 
 def _generic_hint(got: list[dict], reference: list[dict], i: int, nets: list[str]) -> str:
-    earlier_ok = i > 0 and not any(_mismatches(got[j], reference[j]) for j in range(i))
+    earlier_ok = i > 0 and not any(compare_states(got[j], _states(reference[j]), PARAM_TOL) for j in range(i))
     if earlier_ok:
         return ("The parameters are right after the first call but not after the next: something carries over "
                 "between calls. Zero D's gradients at the start of the discriminator step and G's gradients at the "
@@ -537,6 +445,7 @@ def _generic_hint(got: list[dict], reference: list[dict], i: int, nets: list[str
         parts.append("G's parameters differ: the generator step is opt_G.zero_grad(), generator_loss(D(fake)) "
                      "with the just-updated D, backward, one opt_G.step().")
     return " ".join(parts) + " If discriminator_loss or generator_loss fail their own checks, fix them first."
+
 
 
 class TrainStepOneCallSGD(Check):
@@ -572,6 +481,33 @@ class TrainStepAdam(Check):
         _compare_steps(run, planned, [0, 1])
 
 
+def _returned_losses(call, what: str) -> dict:
+    """train_step's result: exactly {"d_loss": float, "g_loss": float}."""
+    value = call.value()
+    if not isinstance(value, dict):
+        raise CheckFailure(f"{what} is not a dict.", expected='{"d_loss": <float>, "g_loss": <float>}',
+                           got=type_name(value),
+                           hint='End train_step with `return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}`.')
+    if set(value) != {"d_loss", "g_loss"}:
+        raise CheckFailure(f"{what} has the wrong keys.", expected='exactly the keys "d_loss" and "g_loss"',
+                           got="keys " + ", ".join(untrusted(repr(k)) for k in value),
+                           hint='Return exactly `{"d_loss": d_loss.item(), "g_loss": g_loss.item()}`.')
+    for key, v in value.items():
+        if isinstance(v, TensorValue):
+            raise CheckFailure(
+                f'{what}: "{key}" is a tensor, not a Python float.', expected="a Python float",
+                got=f"a tensor of shape {tuple(v.data.shape)}" + (" that requires grad" if v.requires_grad else ""),
+                hint=f"Return `{key}.item()`: a tensor keeps its autograd graph alive, and logging code "
+                     "expects plain numbers.")
+        if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+            raise CheckFailure(f'{what}: "{key}" is {v}.', expected="a finite float", got=v,
+                               hint="The loss is not finite: check the loss functions' stability.")
+        if not isinstance(v, float) or isinstance(v, bool):
+            raise CheckFailure(f'{what}: "{key}" is not a Python float.', expected="a Python float",
+                               got=type_name(v), hint=f"Return `{key}.item()`.")
+    return value
+
+
 class TrainStepReturns(Check):
     name = "train_step_returns"
     title = 'train_step returns {"d_loss": float, "g_loss": float}: the two losses as Python floats'
@@ -584,51 +520,24 @@ class TrainStepReturns(Check):
         for i in range(len(planned["batches"])):
             call = run.call(planned["probe"], i)
             what = f"The value returned by `{call.description}` (call {i + 1} of {len(planned['batches'])})"
-            value = call.value()
-            if not isinstance(value, dict):
-                raise CheckFailure(f"{what} is not a dict.", expected='{"d_loss": <float>, "g_loss": <float>}',
-                                   got=type_name(value),
-                                   hint='End train_step with `return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}`.')
-            if set(value) != {"d_loss", "g_loss"}:
-                raise CheckFailure(f"{what} has the wrong keys.", expected='exactly the keys "d_loss" and "g_loss"',
-                                   got="keys " + ", ".join(untrusted(repr(k)) for k in value),
-                                   hint='Return exactly `{"d_loss": d_loss.item(), "g_loss": g_loss.item()}`.')
-            for key in ("d_loss", "g_loss"):
-                v = value[key]
-                if isinstance(v, TensorValue):
-                    raise CheckFailure(
-                        f'{what}: "{key}" is a tensor, not a Python float.', expected="a Python float",
-                        got=f"a tensor of shape {tuple(v.data.shape)}" + (" that requires grad" if v.requires_grad else ""),
-                        hint=f"Return `{key}.item()`: a tensor keeps its autograd graph alive, and logging code "
-                             "expects plain numbers.")
-                if isinstance(v, str) and v in ("nan", "inf", "-inf"):
-                    raise CheckFailure(f'{what}: "{key}" is {v}.', expected="a finite float", got=v,
-                                       hint="The loss is not finite: check the loss functions' stability.")
-                if not isinstance(v, float) or isinstance(v, bool):
-                    raise CheckFailure(f'{what}: "{key}" is not a Python float.', expected="a Python float",
-                                       got=type_name(v), hint=f"Return `{key}.item()`.")
-            for key in ("d_loss", "g_loss"):
-                expected = reference[i]["losses"][key]
+            value = _returned_losses(call, what)
+            expected = reference[i]["losses"]
+            for key, other in (("d_loss", "g_loss"), ("g_loss", "d_loss")):
                 got = value[key]
-                if abs(got - expected) <= LOSS_ATOL + LOSS_RTOL * abs(expected):
+                if close(got, expected[key], LOSS_TOL):
                     continue
-                other = "g_loss" if key == "d_loss" else "d_loss"
-                hint = None
-                if abs(got - reference[i]["losses"][other]) <= LOSS_ATOL + LOSS_RTOL * abs(reference[i]["losses"][other]):
-                    hint = f'You returned the {other} value under "{key}": the keys are swapped.'
-                for bug_hint, states in variants:
-                    b = states[i]["losses"][key]
-                    differs = abs(b - expected) > LOSS_ATOL + LOSS_RTOL * abs(expected)
-                    if hint is None and differs and abs(got - b) <= 1e-4 + 1e-4 * abs(b):
-                        hint = bug_hint
+                hint = f'You returned the {other} value under "{key}": the keys are swapped.' \
+                    if close(got, expected[other], LOSS_TOL) else first_match(
+                        got, [(h, states[i]["losses"][key]) for h, states in variants],
+                        lambda g, b: close(g, b, BUG_TOL), expected[key], lambda b, e: not close(b, e, LOSS_TOL))
                 if hint is None:
                     hint = (f"Return the {'discriminator' if key == 'd_loss' else 'generator'} loss exactly as "
                             f"computed in step {1 if key == 'd_loss' else 2} of this call"
                             + (" (the generator's loss uses D after opt_D.step())" if key == "g_loss" else "")
                             + ". If the parameter checks fail too, fix those first.")
-                raise CheckFailure(f'{what}: "{key}" differs from the reference (tolerance: rtol {LOSS_RTOL:g}, '
-                                   f"atol {LOSS_ATOL:g}).", expected=f"{expected:.7g}", got=f"{got:.7g}", hint=hint)
+                raise CheckFailure(f'{what}: "{key}" differs from the reference (tolerance: {LOSS_TOL}).',
+                                   expected=f"{expected[key]:.7g}", got=f"{got:.7g}", hint=hint)
 
 
 CHECKS = [DiscriminatorLossValues(), GeneratorLossValues(), LossesScalarAndDtype(), LossesStable(), LossGradients(),
-          InputsUnchanged(), TrainStepOneCallSGD(), TrainStepTwoCallsSGD(), TrainStepAdam(), TrainStepReturns()]
+          Unchanged(), TrainStepOneCallSGD(), TrainStepTwoCallsSGD(), TrainStepAdam(), TrainStepReturns()]

@@ -9,6 +9,7 @@ received, and words the failure.
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,12 @@ class Planned:
     def kwargs64(self) -> dict:
         return dict(zip(self.kwargs, f64(*self.kwargs.values()), strict=True))
 
+    def bind(self, signature_of) -> dict:
+        """Every argument by name, defaults included, as `signature_of` (e.g. the reference) would see them."""
+        bound = inspect.signature(signature_of).bind(*self.args, **self.kwargs)
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
 
 class TableCheck(Check):
     """Plans one probe per entry of `cases`; override `inputs` (and `judge_case`)."""
@@ -99,7 +106,16 @@ class TableCheck(Check):
 
     def judge(self, run: Run, planned: list[Planned]) -> str | None:
         for case in planned:
-            self.judge_case(run.call(case.probe), case)
+            try:
+                call = run.call(case.probe)
+            except CheckFailure as failure:  # the call raised (or did not run): a hint may say why
+                failure.hint = failure.hint or self.error_hint(run, case, failure.message)
+                raise
+            self.judge_case(call, case)
+        return None
+
+    def error_hint(self, run: Run, case: Planned, message: str) -> str | None:
+        """A hint for a call that raised with this message (which quotes the submission's exception)."""
         return None
 
     def judge_case(self, call: CallOutput, case: Planned) -> None:
@@ -123,6 +139,8 @@ class Differential(TableCheck):
     hint: str | None = None
     nonfinite_hint: str = NONFINITE_HINT
     keep_dtype: bool = True
+    dtype_hint: str | None = None
+    shape_hint: str | None = None
     numbers: bool = False
     scalar: bool = False
 
@@ -144,6 +162,7 @@ class Differential(TableCheck):
             value = TensorValue(as_number(value.data))
         expect_values(value, self.expected(case), what=self.what(call, case),
                       tol=tol_for(self.tolerances, dtype), dtype=dtype if self.keep_dtype else None,
+                      dtype_hint=self.dtype_hint, shape_hint=self.shape_hint,
                       known_bugs=self.known_bugs(case), hint=self.hint, nonfinite_hint=self.nonfinite_hint)
 
 

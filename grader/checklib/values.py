@@ -52,7 +52,7 @@ def close(got, expected, tol: Tol) -> bool:
 
 
 def expect_tensor(value, *, what: str, shape: tuple | None = None, dtype: torch.dtype | None = None,
-                  finite: bool = True, shape_hint: str | None = None) -> torch.Tensor:
+                  finite: bool = True, shape_hint: str | None = None, dtype_hint: str | None = None) -> torch.Tensor:
     """Validate a returned value's kind, shape, dtype and finiteness; return the tensor."""
     if isinstance(value, OpaqueValue) and "ndarray" in value.type_name:
         raise CheckFailure(f"{what}: returned a NumPy array; a `torch.Tensor` was expected.",
@@ -64,7 +64,8 @@ def expect_tensor(value, *, what: str, shape: tuple | None = None, dtype: torch.
         raise CheckFailure(f"{what}: wrong shape.", expected=f"shape {tuple(shape)}", got=f"shape {tuple(t.shape)}",
                            hint=shape_hint or _shape_hint(tuple(shape), tuple(t.shape)))
     if dtype is not None and t.dtype != dtype:
-        raise CheckFailure(f"{what}: wrong dtype.", expected=str(dtype), got=str(t.dtype), hint=DTYPE_HINT)
+        raise CheckFailure(f"{what}: wrong dtype.", expected=str(dtype), got=str(t.dtype),
+                           hint=dtype_hint or DTYPE_HINT)
     if finite:
         expect_finite(t, what=what)
     return t
@@ -88,8 +89,8 @@ def expect_finite(t: torch.Tensor, *, what: str, expected: torch.Tensor | None =
         return
     n = t.numel()
     count = f"{int(bad.sum())} of {n} values are NaN or infinite" if n > 1 else "the result is not finite"
-    raise CheckFailure(f"{what}: {count}.",
-                       expected=None if expected is None else show_tensor(expected), got=show_tensor(t),
+    shown = None if expected is None else f"{expected.item():.7g}" if expected.numel() == 1 else show_tensor(expected)
+    raise CheckFailure(f"{what}: {count}.", expected=shown, got=show_tensor(t),
                        hint=nan_pattern_bug(t, known_bugs or {}) or hint)
 
 
@@ -132,12 +133,14 @@ def expect_close(got: torch.Tensor, expected: torch.Tensor, *, what: str, rtol: 
 
 def expect_values(value, expected: torch.Tensor, *, what: str, tol: Tol, dtype: torch.dtype | None = None,
                   known_bugs: Mapping[str, torch.Tensor] | None = None, hint: str | None = None,
-                  nonfinite_hint: str = NONFINITE_HINT) -> torch.Tensor:
+                  nonfinite_hint: str = NONFINITE_HINT, shape_hint: str | None = None,
+                  dtype_hint: str | None = None) -> torch.Tensor:
     """A returned tensor of expected's shape (and `dtype`), finite, and within tol of expected.
 
     A non-finite result is explained by the known bug with the same NaN pattern, a wrong one by
     the known bug whose values it matches."""
-    t = expect_tensor(value, what=what, shape=tuple(expected.shape), dtype=dtype, finite=False)
+    t = expect_tensor(value, what=what, shape=tuple(expected.shape), dtype=dtype, finite=False, shape_hint=shape_hint,
+                      dtype_hint=dtype_hint)
     expect_finite(t, what=what, expected=expected, known_bugs=known_bugs, hint=nonfinite_hint)
     expect_close(t, expected, what=what, rtol=tol.rtol, atol=tol.atol, known_bugs=known_bugs, hint=hint)
     return t
