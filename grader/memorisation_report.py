@@ -1,18 +1,17 @@
 """The memorisation dict of a training result (strict JSON), drawn on the trusted side."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from reference_models.datasets import load_dataset
 
 from .metrics.leaderboard import SPACES, MemorisationResult
+from .numbers import finite_or_none
 from .sample_grid import pairs_png
 
 
 def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
+    return finite_or_none(float(value))  # numpy scalars included
 
 
 def memorisation_block(m: MemorisationResult, samples: np.ndarray, dataset: str) -> dict:

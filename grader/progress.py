@@ -10,13 +10,13 @@ Elapsed time and budgets come from the judge's own clock and the profile.
 from __future__ import annotations
 
 import json
-import math
 import re
 import threading
 import time
 from collections.abc import Callable
 
 from .harness import protocol
+from .numbers import finite_or_none
 
 MAX_SERIES = 4  # logged values shown per job (e.g. loss, d_loss, g_loss)
 MAX_POINTS = 200  # per series; older points are thinned when there are more
@@ -39,12 +39,6 @@ class JobWatch:
     def report(self, progress: dict) -> None:
         if self._report is not None:
             self._report(progress)
-
-
-def _finite(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 class ProgressTap:
@@ -109,7 +103,7 @@ class ProgressTap:
         values = payload.get("values")
         if isinstance(values, dict):
             for key, raw in list(values.items())[:16]:
-                value = _finite(raw)
+                value = finite_or_none(raw)
                 if not isinstance(key, str) or not _KEY.fullmatch(key) or value is None:
                     continue
                 if key not in self.series and len(self.series) >= MAX_SERIES:

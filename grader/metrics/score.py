@@ -2,7 +2,6 @@
 on request the bootstrap interval of FID, precision/recall/density/coverage and the class shares."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from grader.metrics.fidelity import matched_fidelity
 from grader.metrics.frechet import GaussianStats, bootstrap_fid, fid_interval, frechet_distance_stats
 from grader.metrics.kid import kernel_distance
 from grader.metrics.reference import cache_dir, reference_stats
+from grader.numbers import finite_or_none
 
 # What the leaderboard computes (score_generated, score_part).
 FID_BOOTSTRAP = 200
@@ -55,7 +55,7 @@ def board_fields(score) -> dict:
 
 
 def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
+    return finite_or_none(float(value))  # numpy scalars included
 
 
 def score_samples(

@@ -8,6 +8,8 @@ import math
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from grader.numbers import finite_or_none
+
 COLOURS = ("#4f46e5", "#db2777", "#059669", "#d97706", "#0891b2", "#7c3aed")
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 34  # margins around the plot area
@@ -19,11 +21,8 @@ def _series(loss: dict) -> tuple[list[float], list[tuple[str, list[float | None]
     if not isinstance(steps, list) or not steps:
         return [], []
 
-    def number(v) -> float | None:
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
-
-    xs = [number(s) for s in steps]
-    series = [(str(name), [number(v) for v in values]) for name, values in loss.items()
+    xs = [finite_or_none(s) for s in steps]
+    series = [(str(name), [finite_or_none(v) for v in values]) for name, values in loss.items()
               if name != "step" and isinstance(values, list) and len(values) == len(steps)]
     return xs, [(name, values) for name, values in series if any(v is not None for v in values)][:len(COLOURS)]
 

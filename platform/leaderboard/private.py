@@ -21,11 +21,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import CourseExercise
+from grader.numbers import finite_or_none
 from workers.queues import queue_for
 
 from .models import BoardReveal, LeaderboardEntry
 from .selectors import board_entries
-from .services import fid_interval, finite_or_none
+from .services import fid_interval
 
 log = logging.getLogger(__name__)
 PENDING = ("queued", "running")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import CourseExercise, Exercise, ExerciseVersion
+from grader.numbers import finite_or_none
 from grader.sandbox.docker_sandbox import worker_identity
 from submissions.models import Submission
 from workers.queues import queue_for
@@ -26,12 +26,6 @@ from .models import Baseline, EntryCheckpoint, LeaderboardEntry
 
 log = logging.getLogger(__name__)
 REASON_MAX_CHARS = 2000
-
-
-def finite_or_none(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def fid_interval(value, fid: float | None) -> tuple[float | None, float | None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from grader.numbers import finite_or_none
 from leaderboard.charts import class_shares_svg, pct
 
 # Thresholds of the verdict. Precision and recall are shares in [0, 1]; with k = 5 and 1,000 points a side,
@@ -19,21 +20,16 @@ DENSITY_CROWDED = 1.5  # at least (1 for samples drawn like the data): samples b
 OVER, UNDER = 2.0, 1 / 3  # a class's share at least twice, or at most a third of, the data's is named
 
 
-def _number(value) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
-
-
 def fid_text(fid, interval=None) -> str | None:
     """"148.2 (95 % interval 141.0–156.3)": four significant digits, at most two decimals, the interval
     at the same decimals; without a valid interval the value alone."""
-    fid = _number(fid)
+    fid = finite_or_none(fid)
     if fid is None:
         return None
     decimals = 2 if fid == 0 else max(0, min(2, 3 - math.floor(math.log10(abs(fid)))))
     text = f"{fid:.{decimals}f}"
     if isinstance(interval, (list, tuple)) and len(interval) == 2:
-        low, high = (_number(v) for v in interval)
+        low, high = (finite_or_none(v) for v in interval)
         if low is not None and high is not None and low <= high:
             text += f" (95 % interval {low:.{decimals}f}–{high:.{decimals}f})"
     return text
@@ -42,7 +38,7 @@ def fid_text(fid, interval=None) -> str | None:
 def kid_text(kid, std=None) -> str | None:
     """"0.012 ± 0.003": the spread to one significant digit (two when it starts with 1 or 2), the value to
     the same decimals; without a spread, four decimals."""
-    kid, std = _number(kid), _number(std)
+    kid, std = finite_or_none(kid), finite_or_none(std)
     if kid is None:
         return None
     if std is None or std <= 0:
@@ -55,7 +51,7 @@ def kid_text(kid, std=None) -> str | None:
 
 def metric_sentences(fidelity: dict) -> list[dict]:
     """[{"name", "value", "sentence"}] for each of precision, recall, density and coverage present."""
-    p, r, d, c = (_number(fidelity.get(key)) for key in ("precision", "recall", "density", "coverage"))
+    p, r, d, c = (finite_or_none(fidelity.get(key)) for key in ("precision", "recall", "density", "coverage"))
     rows = []
     if p is not None:
         rows.append(("Precision", p, f"{pct(p)} of your samples lie close to some real image: that many look real."))
@@ -76,7 +72,7 @@ def metric_sentences(fidelity: dict) -> list[dict]:
 def verdict(precision, recall, density=None, coverage=None) -> dict | None:
     """{"kind", "text"}: kind "good", "mode_collapse", "spread" (blurry or noisy) or "poor", from precision
     and recall (thresholds above), with a remark on density and coverage where they add to it."""
-    p, r, d, c = _number(precision), _number(recall), _number(density), _number(coverage)
+    p, r, d, c = finite_or_none(precision), finite_or_none(recall), finite_or_none(density), finite_or_none(coverage)
     if p is None or r is None:
         return None
     real, covers = p >= PRECISION_HIGH, r >= RECALL_HIGH
@@ -105,10 +101,10 @@ def class_rows(class_shares: dict) -> tuple[list[dict], float | None]:
     labels, shares = class_shares.get("labels"), class_shares.get("shares")
     if not (isinstance(labels, list) and isinstance(shares, list) and 0 < len(labels) == len(shares)):
         return [], None
-    values = [_number(s) for s in shares]
+    values = [finite_or_none(s) for s in shares]
     if any(v is None or not 0 <= v <= 1 for v in values):
         return [], None
-    data = _number(class_shares.get("data_share"))
+    data = finite_or_none(class_shares.get("data_share"))
     data = data if data is not None and 0 < data <= 1 else 1 / len(labels)
     return [{"label": str(label), "share": pct(v), "data_share": pct(data), "value": v}
             for label, v in zip(labels, values, strict=True)], data
