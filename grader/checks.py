@@ -27,6 +27,7 @@ from .checklib.table import (
     DEFAULT_TOLERANCES,
     Case,
     Differential,
+    Gradients,
     InputsUnchanged,
     Planned,
     Returns,
@@ -57,10 +58,10 @@ from .probes import Call, ObjectRef, Planner, TensorRef
 from .untrusted import untrusted
 
 __all__ = [
-    "Call", "CallOutput", "Case", "Check", "CheckFailure", "DEFAULT_TOLERANCES", "Differential", "InputsUnchanged",
-    "KnownBugs", "ObjectRef", "Planned", "Planner", "Returns", "Run", "StateDiff", "TableCheck", "TensorRef",
-    "TensorValue", "Test", "Tol", "Tolerances", "Unchanged", "as_number", "autograd_grads", "bug_grads", "close",
-    "compare_states", "correlation", "correlation_bound", "dkw_bound", "expect_close", "expect_finite",
+    "Call", "CallOutput", "Case", "Check", "CheckFailure", "DEFAULT_TOLERANCES", "Differential", "Gradients",
+    "InputsUnchanged", "KnownBugs", "ObjectRef", "Planned", "Planner", "Returns", "Run", "StateDiff", "TableCheck",
+    "TensorRef", "TensorValue", "Test", "Tol", "Tolerances", "Unchanged", "as_number", "autograd_grads", "bug_grads",
+    "close", "compare_states", "correlation", "correlation_bound", "dkw_bound", "expect_close", "expect_finite",
     "expect_gradients", "expect_scalar_tensor", "expect_tensor", "expect_unmutated", "expect_values", "f64",
     "first_match", "grid", "independence_test", "input_dtype", "ks_distance", "ks_test", "mean_test",
     "nan_pattern_bug", "normal_two_sided_bound", "show_tensor", "snapshot", "tol_for", "untrusted", "variance_test",

@@ -35,22 +35,19 @@ import torch
 
 from grader.checks import (
     Call,
-    Check,
     CheckFailure,
+    Differential,
+    InputsUnchanged,
+    KnownBugs,
     Planner,
-    Run,
     TensorRef,
-    expect_close,
+    Tol,
     expect_tensor,
-    expect_unmutated,
     show_tensor,
 )
-from grader.outputs import OpaqueValue, TensorValue
 from reference_models import ddpm as ref
 
-SCHEDULE_RTOL, SCHEDULE_ATOL = 1e-3, 5e-7
-CUMPROD_RTOL, CUMPROD_ATOL = 1e-3, 0.0
-Q_RTOL, Q_ATOL = 1e-5, 5e-5
+SCHEDULE_TOL, CUMPROD_TOL, Q_TOL = Tol(1e-3, 5e-7), Tol(1e-3, 0.0), Tol(1e-5, 5e-5)
 FLOATS = (torch.float32, torch.float64)
 
 BROADCAST_HINT = ("alpha_bar_t has shape (B,); reshape it to (B, 1, ..., 1) with one 1 per non-batch dimension of "
@@ -60,222 +57,138 @@ BROADCAST_HINT = ("alpha_bar_t has shape (B,); reshape it to (B, 1, ..., 1) with
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# helpers
+# schedules: a case is (T, kwargs, positional extra args); bug simulators get (T, *the other arguments)
 
 
-def _returned_tensor(call, what: str) -> torch.Tensor:
-    value = call.value()
-    if isinstance(value, OpaqueValue) and "ndarray" in value.type_name:
-        raise CheckFailure(f"{what}: returned a NumPy array; a `torch.Tensor` was expected.",
-                           hint="Convert at the end with `torch.from_numpy(...)` or `torch.as_tensor(...)`.")
-    if not isinstance(value, TensorValue):
-        return expect_tensor(value, what=what)  # raises with "expected a tensor"
-    return value.data
+class Schedule(Differential):
+    """T betas: shape (T,) (hints for T + 1 and T - 1), float32 or float64, then the values."""
+
+    tolerances, keep_dtype = SCHEDULE_TOL, False
+    longer_hint = ""
+
+    def inputs(self, p, case):
+        return (case[0], *case[2])
+
+    def kwargs(self, p, case):
+        return dict(case[1])
+
+    def known_bugs(self, case):
+        return self.bugs(*case.bind(self.reference).values())
+
+    def what(self, call, case):
+        T, *rest = case.bind(self.reference).items()
+        return f"{self.fn}({T[1]}, " + ", ".join(f"{k}={v}" for k, v in rest) + ")"
+
+    def judge_case(self, call, case):
+        T, what = case.args[0], f"`{call.description}`"
+        got = expect_tensor(call.value(), what=what, finite=False)
+        shorter = "You returned T - 1 betas; there is one beta per step t = 0 .. T-1."
+        hint = {(T + 1,): self.longer_hint, (T - 1,): shorter}.get(
+            tuple(got.shape), "Return a 1-D tensor of T betas." if got.dim() != 1 else None)
+        expect_tensor(call.value(), what=what, shape=(T,), finite=False, shape_hint=hint)
+        if got.dtype not in FLOATS:
+            raise CheckFailure(f"{what}: wrong dtype.", expected="torch.float32 or torch.float64", got=str(got.dtype),
+                               hint="Return a floating-point tensor (float32 or float64).")
+        super().judge_case(call, case)
 
 
-def _schedule(call, T: int, *, longer_hint: str) -> torch.Tensor:
-    """A returned schedule: a finite float32/float64 tensor of shape (T,)."""
-    what = f"`{call.description}`"
-    betas = _returned_tensor(call, what)
-    if tuple(betas.shape) != (T,):
-        hint = None
-        if tuple(betas.shape) == (T + 1,):
-            hint = longer_hint
-        elif tuple(betas.shape) == (T - 1,):
-            hint = "You returned T - 1 betas; there is one beta per step t = 0 .. T-1."
-        elif betas.dim() != 1:
-            hint = "Return a 1-D tensor of T betas."
-        raise CheckFailure(f"{what}: wrong shape.", expected=f"shape ({T},)", got=f"shape {tuple(betas.shape)}",
-                           hint=hint)
-    if betas.dtype not in FLOATS:
-        raise CheckFailure(f"{what}: wrong dtype.", expected="torch.float32 or torch.float64", got=str(betas.dtype),
-                           hint="Return a floating-point tensor (float32 or float64).")
-    return expect_tensor(TensorValue(betas), what=what)  # finiteness
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# linear schedule
-
-LINEAR_CASES = [  # (T, kwargs, positional extra args)
-    (2, {}, ()),
-    (10, {}, ()),
-    (1000, {}, ()),
-    (10, {"beta_start": 1e-3, "beta_end": 0.05}, ()),
-    (7, {}, (0.002, 0.3)),
-]
-
-
-class LinearSchedule(Check):
-    name = "linear_schedule"
+class LinearSchedule(Schedule):
+    name, fn = "linear_schedule", "linear_beta_schedule"
     title = "linear_beta_schedule: T betas from beta_start to beta_end inclusive (T = 2, 7, 10, 1000; other ends)"
-
-    def plan(self, p: Planner):
-        cases = []
-        for i, (T, kwargs, extra) in enumerate(LINEAR_CASES):
-            p.probe(f"linear{i}", [Call(fn="linear_beta_schedule", args=(T, *extra), kwargs=kwargs)])
-            start = extra[0] if extra else kwargs.get("beta_start", 1e-4)
-            end = extra[1] if extra else kwargs.get("beta_end", 0.02)
-            cases.append((f"linear{i}", T, start, end))
-        return cases
-
-    def judge(self, run: Run, cases):
-        for probe_id, T, start, end in cases:
-            call = run.call(probe_id)
-            got = _schedule(call, T, longer_hint=(
-                "You returned T + 1 betas: `torch.linspace(beta_start, beta_end, T)` already gives T values "
-                "including both ends."))
-            expected = ref.linear_beta_schedule(T, start, end)
-            bugs = {
-                "Your betas stop one step short of beta_end: the end point must be included, as in "
-                "`torch.linspace(beta_start, beta_end, T)` (not `np.linspace(..., endpoint=False)`, "
-                "`torch.arange(T) / T` or `linspace(..., T + 1)[:-1]`).":
-                    torch.linspace(start, end, T + 1, dtype=torch.float64)[:-1],
-                "Your betas run from beta_end down to beta_start; they must increase from beta_start to beta_end.":
-                    expected.flip(0),
-                "These are the betas for the default beta_start=1e-4, beta_end=0.02: use the arguments "
-                "you were given.": ref.linear_beta_schedule(T),
-                "You squared a linspace of square roots (the 'scaled linear' schedule of latent diffusion); "
-                "this exercise wants the betas themselves evenly spaced.":
-                    torch.linspace(math.sqrt(start), math.sqrt(end), T, dtype=torch.float64) ** 2,
-            }
-            expect_close(got, expected, what=f"linear_beta_schedule({T}, beta_start={start}, beta_end={end})",
-                         rtol=SCHEDULE_RTOL, atol=SCHEDULE_ATOL, known_bugs=bugs)
+    cases = [(2, {}, ()), (10, {}, ()), (1000, {}, ()), (10, {"beta_start": 1e-3, "beta_end": 0.05}, ()),
+             (7, {}, (0.002, 0.3))]
+    reference = staticmethod(ref.linear_beta_schedule)
+    longer_hint = ("You returned T + 1 betas: `torch.linspace(beta_start, beta_end, T)` already gives T values "
+                   "including both ends.")
+    bugs = KnownBugs({
+        "Your betas stop one step short of beta_end: the end point must be included, as in "
+        "`torch.linspace(beta_start, beta_end, T)` (not `np.linspace(..., endpoint=False)`, "
+        "`torch.arange(T) / T` or `linspace(..., T + 1)[:-1]`).":
+            lambda T, a, b: torch.linspace(a, b, T + 1, dtype=torch.float64)[:-1],
+        "Your betas run from beta_end down to beta_start; they must increase from beta_start to beta_end.":
+            lambda T, a, b: ref.linear_beta_schedule(T, a, b).flip(0),
+        "These are the betas for the default beta_start=1e-4, beta_end=0.02: use the arguments "
+        "you were given.": lambda T, a, b: ref.linear_beta_schedule(T),
+        "You squared a linspace of square roots (the 'scaled linear' schedule of latent diffusion); "
+        "this exercise wants the betas themselves evenly spaced.":
+            lambda T, a, b: torch.linspace(math.sqrt(a), math.sqrt(b), T, dtype=torch.float64) ** 2,
+    })
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# cosine schedule
-
-
-def _cosine_variant(T: int, s: float, max_beta: float | None, *, square: bool = True) -> torch.Tensor:
+def _cosine(T: int, s: float, max_beta: float | None, *, square: bool = True) -> torch.Tensor:
     """The reference formula with optional bugs (no clip: max_beta=None; alpha_bar not squared)."""
-    t = torch.arange(T + 1, dtype=torch.float64)
-    f = torch.cos((t / T + s) / (1 + s) * math.pi / 2)
+    f = torch.cos((torch.arange(T + 1, dtype=torch.float64) / T + s) / (1 + s) * math.pi / 2)
     alpha_bar = f ** 2 if square else f
     betas = 1.0 - alpha_bar[1:] / alpha_bar[:-1]
     return betas if max_beta is None else betas.clamp(max=max_beta)
 
 
-def _cosine_bugs(T: int, s: float, max_beta: float) -> dict[str, torch.Tensor]:
-    bugs = {}  # the first match names the bug: argument-specific ones first
-    if max_beta != 0.999:
-        bugs["You clipped at 0.999 instead of at the argument max_beta."] = _cosine_variant(T, s, 0.999)
-    if s != 0.008:
-        bugs["These are the betas for the default s = 0.008: use the argument s."] = _cosine_variant(T, 0.008, max_beta)
-    bugs |= {
-        "You did not clip the betas at max_beta: the last beta comes out as (almost) 1, because "
-        "alpha_bar(T) = cos(pi / 2) ** 2 is 0. Use `betas.clamp(max=max_beta)`.":
-            _cosine_variant(T, s, None),
-        "alpha_bar(t) is the *squared* cosine: cos(((t / T) + s) / (1 + s) * pi / 2) ** 2.":
-            _cosine_variant(T, s, max_beta, square=False),
-        "Your schedule behaves as if s = 0: the offset s goes inside the cosine, ((t / T) + s) / (1 + s).":
-            _cosine_variant(T, 0.0, max_beta),
-        "You returned 1 - alpha_bar(i + 1) instead of beta_i = 1 - alpha_bar(i + 1) / alpha_bar(i).":
-            (1.0 - torch.cos((torch.arange(1, T + 1, dtype=torch.float64) / T + s) / (1 + s) * math.pi / 2) ** 2
-             ).clamp(max=max_beta),
-        "Your ratio is upside down: beta_i = 1 - alpha_bar(i + 1) / alpha_bar(i), not alpha_bar(i) / alpha_bar(i + 1).":
-            (1.0 - 1.0 / (1.0 - _cosine_variant(T, s, None))).clamp(max=max_beta),
-    }
-    return bugs
-
-
-def _plan_cosine(p: Planner, prefix: str, cases) -> list:
-    planned = []
-    for i, (T, kwargs, extra) in enumerate(cases):
-        p.probe(f"{prefix}{i}", [Call(fn="cosine_beta_schedule", args=(T, *extra), kwargs=kwargs)])
-        s = extra[0] if extra else kwargs.get("s", 0.008)
-        max_beta = extra[1] if len(extra) > 1 else kwargs.get("max_beta", 0.999)
-        planned.append((f"{prefix}{i}", T, s, max_beta))
-    return planned
-
-
-def _judge_cosine(run: Run, planned) -> None:
-    for probe_id, T, s, max_beta in planned:
-        call = run.call(probe_id)
-        got = _schedule(call, T, longer_hint=(
-            "You returned T + 1 values: alpha_bar is evaluated at t = 0 .. T (T + 1 points), and the T betas are "
-            "the ratios of neighbours, 1 - alpha_bar[1:] / alpha_bar[:-1]."))
-        expected = ref.cosine_beta_schedule(T, s, max_beta)
-        expect_close(got, expected, what=f"cosine_beta_schedule({T}, s={s}, max_beta={max_beta})",
-                     rtol=SCHEDULE_RTOL, atol=SCHEDULE_ATOL, known_bugs=_cosine_bugs(T, s, max_beta))
-
-
-class CosineSchedule(Check):
-    name = "cosine_schedule"
+class CosineSchedule(Schedule):
+    name, fn = "cosine_schedule", "cosine_beta_schedule"
     title = "cosine_beta_schedule with the default s and max_beta (T = 2, 50, 1000)"
+    cases = [(2, {}, ()), (50, {}, ()), (1000, {}, ())]
+    reference = staticmethod(ref.cosine_beta_schedule)
+    longer_hint = ("You returned T + 1 values: alpha_bar is evaluated at t = 0 .. T (T + 1 points), and the T betas "
+                   "are the ratios of neighbours, 1 - alpha_bar[1:] / alpha_bar[:-1].")
+    bugs = KnownBugs({  # the first match names the bug: argument-specific ones first
+        "You clipped at 0.999 instead of at the argument max_beta.": lambda T, s, m: _cosine(T, s, 0.999),
+        "These are the betas for the default s = 0.008: use the argument s.": lambda T, s, m: _cosine(T, 0.008, m),
+        "You did not clip the betas at max_beta: the last beta comes out as (almost) 1, because "
+        "alpha_bar(T) = cos(pi / 2) ** 2 is 0. Use `betas.clamp(max=max_beta)`.": lambda T, s, m: _cosine(T, s, None),
+        "alpha_bar(t) is the *squared* cosine: cos(((t / T) + s) / (1 + s) * pi / 2) ** 2.":
+            lambda T, s, m: _cosine(T, s, m, square=False),
+        "Your schedule behaves as if s = 0: the offset s goes inside the cosine, ((t / T) + s) / (1 + s).":
+            lambda T, s, m: _cosine(T, 0.0, m),
+        "You returned 1 - alpha_bar(i + 1) instead of beta_i = 1 - alpha_bar(i + 1) / alpha_bar(i).":
+            lambda T, s, m: (1.0 - torch.cos((torch.arange(1, T + 1, dtype=torch.float64) / T + s) / (1 + s)
+                                             * math.pi / 2) ** 2).clamp(max=m),
+        "Your ratio is upside down: beta_i = 1 - alpha_bar(i + 1) / alpha_bar(i), not alpha_bar(i) / alpha_bar(i + 1).":
+            lambda T, s, m: (1.0 - 1.0 / (1.0 - _cosine(T, s, None))).clamp(max=m),
+    })
 
-    def plan(self, p):
-        return _plan_cosine(p, "cosine", [(2, {}, ()), (50, {}, ()), (1000, {}, ())])
 
-    def judge(self, run, planned):
-        _judge_cosine(run, planned)
-
-
-class CosineParameters(Check):
+class CosineParameters(CosineSchedule):
     name = "cosine_parameters"
     title = "cosine_beta_schedule honours s and max_beta (other offsets; clipping active on several betas)"
-
-    def plan(self, p):
-        return _plan_cosine(p, "cosine_args", [
-            (20, {"s": 0.05}, ()),
-            (10, {"max_beta": 0.5}, ()),  # the last 3 betas are clipped
-            (30, {"s": 0.1, "max_beta": 0.2}, ()),  # the last betas (from about t = 23) are clipped
-            (16, {}, (0.02, 0.6)),  # positional s, max_beta
-        ])
-
-    def judge(self, run, planned):
-        _judge_cosine(run, planned)
+    cases = [(20, {"s": 0.05}, ()),
+             (10, {"max_beta": 0.5}, ()),  # the last 3 betas are clipped
+             (30, {"s": 0.1, "max_beta": 0.2}, ()),  # the last betas (from about t = 23) are clipped
+             (16, {}, (0.02, 0.6))]  # positional s, max_beta
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# alphas_cumprod
-
-
-class AlphasCumprod(Check):
-    name = "alphas_cumprod"
+class AlphasCumprod(Differential):
+    name, fn, tolerances = "alphas_cumprod", "alphas_cumprod", CUMPROD_TOL
     title = "alphas_cumprod: the running product of (1 - beta), same shape and dtype as betas (float32, float64)"
+    reference = staticmethod(ref.alphas_cumprod)  # on exactly the betas the submission saw
+    dtype_hint = ("The result must have the dtype of betas: compute with tensor operations on betas "
+                  "(`torch.cumprod(1 - betas, 0)`); `torch.tensor(list_of_floats)` or `.float()` give float32 "
+                  "whatever the input was.")
+    bugs = KnownBugs({
+        "You summed instead of multiplying: alpha_bar_t is a cumulative *product*, `torch.cumprod(1 - betas, 0)`.":
+            lambda b: torch.cumsum(1.0 - b, 0),
+        "You multiplied the betas; alpha_bar_t is the product of the alphas, alpha_s = 1 - beta_s.":
+            lambda b: torch.cumprod(b, 0),
+        "Your product is shifted by one step (it starts at 1, the 'alphas_cumprod_prev' of DDPM code): "
+        "alpha_bar_t includes (1 - beta_t) itself, prod over s <= t.":
+            lambda b: torch.cat([torch.ones(1, dtype=torch.float64), ref.alphas_cumprod(b)[:-1]]),
+        "You returned 1 - prod(beta) rather than prod(1 - beta).": lambda b: 1.0 - torch.cumprod(b, 0),
+    })
 
-    def plan(self, p):
-        cases = [
-            p.uniform(300, low=1e-4, high=0.05, dtype=torch.float32),
-            p.add(ref.linear_beta_schedule(1000)),  # float64
-            p.add(ref.cosine_beta_schedule(100).to(torch.float32)),  # ends with beta = 0.999
-            p.uniform(2, low=0.1, high=0.6, dtype=torch.float64),
-        ]
-        for i, betas in enumerate(cases):
-            p.probe(f"cumprod{i}", [Call(fn="alphas_cumprod", args=(betas,))])
-        return [(f"cumprod{i}", betas.value) for i, betas in enumerate(cases)]
+    def table(self, p):
+        return [p.uniform(300, low=1e-4, high=0.05, dtype=torch.float32),
+                p.add(ref.linear_beta_schedule(1000)),  # float64
+                p.add(ref.cosine_beta_schedule(100).to(torch.float32)),  # ends with beta = 0.999
+                p.uniform(2, low=0.1, high=0.6, dtype=torch.float64)]
 
-    def judge(self, run, cases):
-        for probe_id, betas in cases:
-            call = run.call(probe_id)
-            what = f"`{call.description}`"
-            got = _returned_tensor(call, what)
-            expect_tensor(TensorValue(got), what=what, shape=tuple(betas.shape))
-            if got.dtype != betas.dtype:
-                raise CheckFailure(f"{what}: the result must have the dtype of betas.", expected=str(betas.dtype),
-                                   got=str(got.dtype),
-                                   hint="Compute with tensor operations on betas (`torch.cumprod(1 - betas, 0)`); "
-                                        "`torch.tensor(list_of_floats)` or `.float()` give float32 whatever the "
-                                        "input was.")
-            b = betas.double()  # the reference on exactly the betas the submission saw
-            expected = ref.alphas_cumprod(b)
-            bugs = {
-                "You summed instead of multiplying: alpha_bar_t is a cumulative *product*, "
-                "`torch.cumprod(1 - betas, 0)`.":
-                    torch.cumsum(1.0 - b, 0),
-                "You multiplied the betas; alpha_bar_t is the product of the alphas, alpha_s = 1 - beta_s.":
-                    torch.cumprod(b, 0),
-                "Your product is shifted by one step (it starts at 1, the 'alphas_cumprod_prev' of DDPM code): "
-                "alpha_bar_t includes (1 - beta_t) itself, prod over s <= t.":
-                    torch.cat([torch.ones(1, dtype=torch.float64), expected[:-1]]),
-                "You returned 1 - prod(beta) rather than prod(1 - beta).": 1.0 - torch.cumprod(b, 0),
-            }
-            expect_close(got, expected, what=f"alphas_cumprod(betas of {tuple(betas.shape)} {betas.dtype})",
-                         rtol=CUMPROD_RTOL, atol=CUMPROD_ATOL, known_bugs=bugs)
+    def inputs(self, p, betas):
+        return (betas,)
+
+    def what(self, call, case):
+        return f"alphas_cumprod(betas of {tuple(case.args[0].shape)} {case.args[0].dtype})"
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# q_sample
+# q_sample: a case is (x0 shape, alphas_cumprod, x0 dtype, t with both edges)
 
 
 def _t(p: Planner, B: int, T: int, *, edges: bool) -> TensorRef:
@@ -289,86 +202,41 @@ def _t(p: Planner, B: int, T: int, *, edges: bool) -> TensorRef:
     return p.add(t)
 
 
-def _q_case(p: Planner, probe_id: str, shape: tuple, abar: torch.Tensor, *, dtype=torch.float32,
-            edges: bool = True) -> dict:
+def _q_inputs(p: Planner, shape: tuple, abar: torch.Tensor, dtype=torch.float32, edges: bool = True) -> tuple:
     x0 = p.uniform(*shape, low=-1.0, high=1.0, dtype=dtype)
     noise = p.randn(*shape, dtype=dtype)
-    t = _t(p, shape[0], abar.shape[0], edges=edges)
-    a = p.add(abar)
-    p.probe(probe_id, [Call(fn="q_sample", args=(x0, t, noise, a))])
-    return {"id": probe_id, "x0": x0.value, "t": t.value, "noise": noise.value, "abar": a.value}
+    return x0, _t(p, shape[0], abar.shape[0], edges=edges), noise, p.add(abar)
 
 
-def _q_reference(case: dict, *, shift: int = 0, fa=torch.sqrt, fb=torch.sqrt, swap: bool = False) -> torch.Tensor:
+def _q(x0, t, noise, abar, *, shift: int = 0, fa=torch.sqrt, fb=torch.sqrt, swap: bool = False) -> torch.Tensor:
     """x_t in float64 from the inputs as given; shift/fa/fb/swap produce the typical bugs."""
-    x0, noise, abar = case["x0"].double(), case["noise"].double(), case["abar"].double()
-    T = abar.shape[0]
-    t = case["t"] + shift
-    if shift > 0:
-        t = t.clamp(max=T - 1)
+    x0, noise, abar = x0.double(), noise.double(), abar.double()
+    t = (t + shift).clamp(max=abar.shape[0] - 1) if shift > 0 else t + shift
     a = abar[t].reshape((x0.shape[0],) + (1,) * (x0.dim() - 1))  # t - 1 at t = 0 wraps to -1, as in Python
     c0, c1 = fa(a), fb(1.0 - a)
-    if swap:
-        c0, c1 = c1, c0
-    return c0 * x0 + c1 * noise
+    return c1 * x0 + c0 * noise if swap else c0 * x0 + c1 * noise
 
 
-def _q_bugs(case: dict) -> dict[str, torch.Tensor]:
-    bugs = {
-        "Your timesteps are off by one: t is a 0-based index, use `alphas_cumprod[t]`, not `alphas_cumprod[t - 1]`.":
-            _q_reference(case, shift=-1),
-        "Your timesteps are off by one: t is a 0-based index, use `alphas_cumprod[t]`, not `alphas_cumprod[t + 1]`.":
-            _q_reference(case, shift=1),
-        "Both coefficients need a square root: sqrt(alpha_bar_t) * x0 + sqrt(1 - alpha_bar_t) * noise.":
-            _q_reference(case, fa=lambda a: a, fb=lambda a: a),
-        "The coefficient of x0 is sqrt(alpha_bar_t), not alpha_bar_t.": _q_reference(case, fa=lambda a: a),
-        "The coefficient of the noise is sqrt(1 - alpha_bar_t), not 1 - alpha_bar_t.":
-            _q_reference(case, fb=lambda a: a),
-        "You swapped the coefficients: x0 is scaled by sqrt(alpha_bar_t) and the noise by sqrt(1 - alpha_bar_t).":
-            _q_reference(case, swap=True),
-    }
-    x0 = case["x0"]
-    if x0.dim() >= 2 and x0.shape[-1] == x0.shape[0]:  # (B,) * (B, ..., B) broadcasts along the *last* dimension
-        a = case["abar"].double()[case["t"]]
-        bugs["alpha_bar_t of shape (B,) was broadcast along the last dimension of x0, not the batch dimension. "
-             + BROADCAST_HINT] = a.sqrt() * x0.double() + (1 - a).sqrt() * case["noise"].double()
-    return bugs
+def _no_bug():
+    raise RuntimeError("not a possible bug on these inputs")
 
 
-def _q_error_hint(message: str) -> str | None:
-    if "out of bounds" in message or "out of range" in message:
-        return ("t is a 0-based index into alphas_cumprod: its values run from 0 to T - 1, so use "
-                "`alphas_cumprod[t]` (not `t + 1`).")
-    if any(word in message for word in ("must match the size", "broadcast", "shape", "size mismatch")):
-        return BROADCAST_HINT
-    return None
-
-
-def _q_result(run: Run, case: dict) -> torch.Tensor:
-    try:
-        call = run.call(case["id"])
-    except CheckFailure as failure:
-        if failure.hint is None:
-            failure.hint = _q_error_hint(failure.message)
-        raise
-    what = f"`{call.description}`"
-    got = _returned_tensor(call, what)
-    shape = tuple(case["x0"].shape)
-    if tuple(got.shape) != shape:
-        raise CheckFailure(f"{what}: the result must have x0's shape.", expected=f"shape {shape}",
-                           got=f"shape {tuple(got.shape)}", hint=BROADCAST_HINT)
-    if not got.is_floating_point():
-        raise CheckFailure(f"{what}: expected a floating-point tensor.", got=str(got.dtype))
-    return expect_tensor(TensorValue(got), what=what)
-
-
-def _q_compare(got: torch.Tensor, case: dict) -> None:
-    x0, abar = case["x0"], case["abar"]
-    expect_close(got, _q_reference(case),
-                 what=(f"q_sample for x0 of shape {tuple(x0.shape)} {str(x0.dtype).removeprefix('torch.')}, "
-                       f"alphas_cumprod {str(abar.dtype).removeprefix('torch.')} (T = {abar.shape[0]}), "
-                       f"t = {show_tensor(case['t'], limit=8)}"),
-                 rtol=Q_RTOL, atol=Q_ATOL, known_bugs=_q_bugs(case))
+Q_BUGS = KnownBugs({
+    "Your timesteps are off by one: t is a 0-based index, use `alphas_cumprod[t]`, not `alphas_cumprod[t - 1]`.":
+        lambda *a: _q(*a, shift=-1),
+    "Your timesteps are off by one: t is a 0-based index, use `alphas_cumprod[t]`, not `alphas_cumprod[t + 1]`.":
+        lambda *a: _q(*a, shift=1),
+    "Both coefficients need a square root: sqrt(alpha_bar_t) * x0 + sqrt(1 - alpha_bar_t) * noise.":
+        lambda *a: _q(*a, fa=lambda a: a, fb=lambda a: a),
+    "The coefficient of x0 is sqrt(alpha_bar_t), not alpha_bar_t.": lambda *a: _q(*a, fa=lambda a: a),
+    "The coefficient of the noise is sqrt(1 - alpha_bar_t), not 1 - alpha_bar_t.": lambda *a: _q(*a, fb=lambda a: a),
+    "You swapped the coefficients: x0 is scaled by sqrt(alpha_bar_t) and the noise by sqrt(1 - alpha_bar_t).":
+        lambda *a: _q(*a, swap=True),
+    # (B,) * (B, ..., B) broadcasts along the *last* dimension (a RuntimeError, so no hint, for other shapes)
+    "alpha_bar_t of shape (B,) was broadcast along the last dimension of x0, not the batch dimension. "
+    + BROADCAST_HINT: lambda x0, t, noise, abar: abar[t].sqrt() * x0 + (1 - abar[t]).sqrt() * noise
+    if x0.dim() >= 2 and x0.shape[-1] == x0.shape[0] else _no_bug(),
+})
 
 
 def _abar(kind: str, T: int, dtype) -> torch.Tensor:
@@ -376,95 +244,76 @@ def _abar(kind: str, T: int, dtype) -> torch.Tensor:
     return ref.alphas_cumprod(betas).to(dtype)
 
 
-class QSampleValues(Check):
+class QSample(Differential):
+    fn, tolerances, keep_dtype, shape_hint, bugs = "q_sample", Q_TOL, False, BROADCAST_HINT, Q_BUGS
+    reference = staticmethod(_q)
+
+    def inputs(self, p, case):
+        return _q_inputs(p, *case)
+
+    def error_hint(self, run, case, message):
+        if "out of bounds" in message or "out of range" in message:
+            return ("t is a 0-based index into alphas_cumprod: its values run from 0 to T - 1, so use "
+                    "`alphas_cumprod[t]` (not `t + 1`).")
+        if any(word in message for word in ("must match the size", "broadcast", "shape", "size mismatch")):
+            return BROADCAST_HINT
+        return None
+
+    def what(self, call, case):
+        x0, t, _, abar = case.args
+        return (f"q_sample for x0 of shape {tuple(x0.shape)} {str(x0.dtype).removeprefix('torch.')}, "
+                f"alphas_cumprod {str(abar.dtype).removeprefix('torch.')} (T = {abar.shape[0]}), "
+                f"t = {show_tensor(t, limit=8)}")
+
+
+class QSampleValues(QSample):
     name = "q_sample_values"
     title = ("q_sample: sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise for image batches (B, C, H, W), "
              "t from 0 to T-1")
-
-    def plan(self, p):
-        return [
-            # interior first: t in [0, T-2] (includes 0), so an off-by-one t + 1 gets a named hint
-            _q_case(p, "q_interior", (16, 3, 8, 8), _abar("linear", 1000, torch.float32), edges=False),
-            _q_case(p, "q_edges_linear", (8, 2, 5, 5), _abar("linear", 1000, torch.float32)),
-            _q_case(p, "q_edges_cosine", (12, 1, 6, 7), _abar("cosine", 1000, torch.float32)),
-        ]
-
-    def judge(self, run, cases):
-        for case in cases:
-            _q_compare(_q_result(run, case), case)
+    # interior first: t in [0, T-2] (includes 0), so an off-by-one t + 1 gets a named hint
+    cases = [((16, 3, 8, 8), _abar("linear", 1000, torch.float32), torch.float32, False),
+             ((8, 2, 5, 5), _abar("linear", 1000, torch.float32)),
+             ((12, 1, 6, 7), _abar("cosine", 1000, torch.float32))]
 
 
-class QSampleShapes(Check):
+class QSampleShapes(QSample):
     name = "q_sample_shapes"
     title = "q_sample broadcasts alpha_bar_t over any number of non-batch dimensions: (B, D), (B, L, C), B = 1"
-
-    def plan(self, p):
-        abar = _abar("linear", 500, torch.float64)
-        return [
-            _q_case(p, "q_2d", (32, 10), abar),
-            _q_case(p, "q_2d_square", (6, 6), abar),  # (B,) * (B, B) broadcasts silently along the wrong axis
-            _q_case(p, "q_3d", (5, 7, 3), abar),
-            _q_case(p, "q_3d_last_b", (4, 9, 4), abar),
-            _q_case(p, "q_b1_4d", (1, 3, 4, 4), abar),
-            _q_case(p, "q_b1_2d", (1, 8), abar),
-            _q_case(p, "q_5d", (3, 2, 2, 3, 2), abar),
-        ]
-
-    def judge(self, run, cases):
-        for case in cases:
-            got = _q_result(run, case)
-            _q_compare(got, case)
+    # (6, 6) and (4, 9, 4): (B,) * (..., B) broadcasts silently along the wrong axis
+    cases = [(shape, _abar("linear", 500, torch.float64))
+             for shape in [(32, 10), (6, 6), (5, 7, 3), (4, 9, 4), (1, 3, 4, 4), (1, 8), (3, 2, 2, 3, 2)]]
 
 
-class QSampleDtypes(Check):
+class QSampleDtypes(QSample):
     name = "q_sample_dtypes"
     title = "q_sample returns x0's dtype and device for float32/float64 x0 with float32/float64 alphas_cumprod"
+    cases = [((6, 3, 5, 5), _abar(kind, 1000, a_dtype), x_dtype) for x_dtype, a_dtype, kind in [
+        (torch.float32, torch.float64, "linear"), (torch.float64, torch.float32, "linear"),
+        (torch.float32, torch.float32, "cosine"), (torch.float64, torch.float64, "cosine"),
+        (torch.float32, torch.float64, "cosine")]]
 
-    def plan(self, p):
-        cases = []
-        for i, (x_dtype, a_dtype, kind) in enumerate([
-            (torch.float32, torch.float64, "linear"),
-            (torch.float64, torch.float32, "linear"),
-            (torch.float32, torch.float32, "cosine"),
-            (torch.float64, torch.float64, "cosine"),
-            (torch.float32, torch.float64, "cosine"),
-        ]):
-            cases.append(_q_case(p, f"q_dtype{i}", (6, 3, 5, 5), _abar(kind, 1000, a_dtype), dtype=x_dtype))
-        return cases
-
-    def judge(self, run, cases):
-        for case in cases:
-            got = _q_result(run, case)
-            call = run.call(case["id"])
-            x0, abar = case["x0"], case["abar"]
-            if got.dtype != x0.dtype:
-                raise CheckFailure(
-                    f"`{call.description}`: the result must have x0's dtype.", expected=str(x0.dtype),
-                    got=str(got.dtype),
-                    hint=(f"alphas_cumprod is {abar.dtype} here. Multiplying it with x0 promotes to the wider dtype: "
-                          "convert the gathered alpha_bar_t to x0's dtype (`.to(x0.dtype)`) before using it, or "
-                          "convert the result back."))
-            device = call.tensor().device
-            if device != x0.device.type:
-                raise CheckFailure(f"`{call.description}`: the result must be on x0's device.",
-                                   expected=x0.device.type, got=device)
-            _q_compare(got, case)
+    def judge_case(self, call, case):
+        x0, abar, what = case.args[0], case.args[3], f"`{call.description}`"
+        expect_tensor(call.value(), what=what, shape=tuple(x0.shape), dtype=x0.dtype, shape_hint=BROADCAST_HINT,
+                      finite=False, dtype_hint=(
+                          f"The result must have x0's dtype. alphas_cumprod is {abar.dtype} here. Multiplying it with "
+                          "x0 promotes to the wider dtype: convert the gathered alpha_bar_t to x0's dtype "
+                          "(`.to(x0.dtype)`) before using it, or convert the result back."))
+        if call.tensor().device != x0.device.type:
+            raise CheckFailure(f"{what}: the result must be on x0's device.", expected=x0.device.type,
+                               got=call.tensor().device)
+        super().judge_case(call, case)
 
 
-class InputsUnchanged(Check):
-    name = "inputs_unchanged"
+class Unchanged(InputsUnchanged):
     title = "q_sample and alphas_cumprod do not modify their inputs in place"
 
-    def plan(self, p):
-        q = _q_case(p, "q_inplace", (8, 3, 6, 6), _abar("linear", 200, torch.float32), edges=False)
+    def probes(self, p):
+        q = _q_inputs(p, (8, 3, 6, 6), _abar("linear", 200, torch.float32), edges=False)
         betas = p.add(ref.linear_beta_schedule(50).to(torch.float32))
-        p.probe("cumprod_inplace", [Call(fn="alphas_cumprod", args=(betas,))])
-        return [(q["id"], {0: "x0", 1: "t", 2: "noise", 3: "alphas_cumprod"}), ("cumprod_inplace", {0: "betas"})]
-
-    def judge(self, run, probes):
-        for probe_id, names in probes:
-            expect_unmutated(run.call(probe_id), names)
+        return [(p.probe("q_inplace", [Call(fn="q_sample", args=q)]), ("x0", "t", "noise", "alphas_cumprod")),
+                (p.call("cumprod_inplace", "alphas_cumprod", betas), ("betas",))]
 
 
 CHECKS = [LinearSchedule(), CosineSchedule(), CosineParameters(), AlphasCumprod(), QSampleValues(), QSampleShapes(),
-          QSampleDtypes(), InputsUnchanged()]
+          QSampleDtypes(), Unchanged()]

@@ -22,6 +22,7 @@ from ..feedback import CheckFailure
 from ..outputs import CallOutput, Run, TensorValue
 from ..probes import Call, Planner, TensorRef
 from .bugs import KnownBugs
+from .grads import MISSING_HINT, autograd_grads, bug_grads, expect_gradients
 from .values import (
     NONFINITE_HINT,
     Tol,
@@ -62,12 +63,18 @@ class Planned:
     case: Any
     args: tuple
     kwargs: dict
+    call: Call | None = None  # as planned (grad_wrt, upstream: `upstream64`)
+    objects: dict = field(default_factory=dict)  # the objects built in the sandbox, states as tensors
 
     def args64(self) -> list:
         return f64(*self.args)
 
     def kwargs64(self) -> dict:
         return dict(zip(self.kwargs, f64(*self.kwargs.values()), strict=True))
+
+    def upstream64(self) -> torch.Tensor | None:
+        up = self.call.upstream if self.call is not None else None
+        return None if up is None else up.value.detach().to(torch.float64)
 
     def bind(self, signature_of) -> dict:
         """Every argument by name, defaults included, as `signature_of` (e.g. the reference) would see them."""
@@ -77,7 +84,12 @@ class Planned:
 
 
 class TableCheck(Check):
-    """Plans one probe per entry of `cases`; override `inputs` (and `judge_case`)."""
+    """Plans one probe per entry of `cases`; override `inputs` (and `judge_case`).
+
+    Per case, in this order (the order of the draws from the planner): `objects` (specs of objects
+    the sandbox builds, e.g. a student class with a state), `inputs`, `kwargs`, then `call` (the
+    Call: override it for an object's method, gradients or a seed). `table(p)` gives the cases;
+    override it for cases drawn from the planner (e.g. random masks drawn before any input)."""
 
     fn: str = ""
     cases: Sequence = ()
@@ -94,14 +106,26 @@ class TableCheck(Check):
         """The function a case calls (one table may cover several functions)."""
         return self.fn
 
+    def table(self, p: Planner) -> Sequence:
+        return self.cases
+
+    def objects(self, p: Planner, case) -> dict:
+        """{name: object spec} built inside the sandbox for this case's probe (see Planner.probe)."""
+        return {}
+
+    def call(self, p: Planner, case, args: tuple, kwargs: dict) -> Call:
+        seed = p.next_seed() if self.seeded else None
+        return Call(fn=self.function(case), args=args, kwargs=kwargs, seed=seed)
+
     def plan(self, p: Planner) -> list[Planned]:
         planned = []
-        for i, case in enumerate(self.cases):
+        for i, case in enumerate(self.table(p)):
+            objects = self.objects(p, case)
             args, kwargs = tuple(self.inputs(p, case)), self.kwargs(p, case)
-            seed = p.next_seed() if self.seeded else None
-            probe = p.probe(f"{self.name}{i}", [Call(fn=self.function(case), args=args, kwargs=kwargs, seed=seed)])
+            call = self.call(p, case, args, kwargs)
+            probe = p.probe(f"{self.name}{i}", [call], objects=objects)
             planned.append(Planned(probe, case, tuple(_value(a) for a in args),
-                                   {k: _value(v) for k, v in kwargs.items()}))
+                                   {k: _value(v) for k, v in kwargs.items()}, call, objects))
         return planned
 
     def judge(self, run: Run, planned: list[Planned]) -> str | None:
@@ -153,6 +177,10 @@ class Differential(TableCheck):
     def known_bugs(self, case: Planned) -> Mapping[str, torch.Tensor]:
         return self.bugs(*case.args64(), **case.kwargs64()) if self.bugs is not None else {}
 
+    def tol(self, case: Planned) -> Tol:
+        """The case's tolerance: by default `tolerances` for the dtype of the first floating input."""
+        return tol_for(self.tolerances, input_dtype(case.args))
+
     def judge_case(self, call: CallOutput, case: Planned) -> None:
         dtype = input_dtype(case.args)
         value = call.value()
@@ -161,9 +189,51 @@ class Differential(TableCheck):
         if self.numbers and isinstance(value, TensorValue):
             value = TensorValue(as_number(value.data))
         expect_values(value, self.expected(case), what=self.what(call, case),
-                      tol=tol_for(self.tolerances, dtype), dtype=dtype if self.keep_dtype else None,
+                      tol=self.tol(case), dtype=dtype if self.keep_dtype else None,
                       dtype_hint=self.dtype_hint, shape_hint=self.shape_hint,
                       known_bugs=self.known_bugs(case), hint=self.hint, nonfinite_hint=self.nonfinite_hint)
+
+
+class Gradients(TableCheck):
+    """Gradients of fn's result (weighted by `upstream(p, case)`, if any) with respect to the arguments
+    in `wrt` (default: every floating-point tensor argument) against the reference's, by autograd in
+    float64. A bug of `bugs` (simulators like the reference) is named only if it explains every gradient.
+    `names(case)` names the arguments (default: the reference's parameter names), `grad_what` words the
+    comparison ({name}, {call}), `grad_hint(call, case)` may depend on the call (e.g. its forward value)."""
+
+    wrt: tuple | None = None
+    tolerances: Tolerances = Tol(1e-4, 1e-6)
+    bugs: KnownBugs | None = None
+    hint: str | Mapping | None = None
+    missing_hint: str | Mapping | None = MISSING_HINT
+    grad_what: str = "d(output)/d{name} for `{call}`"
+
+    def reference(self, *args, **kwargs) -> torch.Tensor:
+        raise NotImplementedError
+
+    def upstream(self, p: Planner, case) -> TensorRef | None:
+        return None
+
+    def call(self, p: Planner, case, args: tuple, kwargs: dict) -> Call:
+        wrt = self.wrt if self.wrt is not None else tuple(
+            i for i, a in enumerate(args) if isinstance(_value(a), torch.Tensor) and _value(a).is_floating_point())
+        return Call(fn=self.function(case), args=args, kwargs=kwargs, grad_wrt=tuple(wrt),
+                    upstream=self.upstream(p, case))
+
+    def names(self, case: Planned) -> dict:
+        params = list(inspect.signature(self.reference).parameters)
+        return {i: params[i] for i in case.call.grad_wrt}
+
+    def grad_hint(self, call: CallOutput, case: Planned) -> str | Mapping | None:
+        return self.hint
+
+    def judge_case(self, call: CallOutput, case: Planned) -> None:
+        args, kwargs, up, wrt = case.args64(), case.kwargs64(), case.upstream64(), case.call.grad_wrt
+        expected = autograd_grads(lambda *a: self.reference(*a, **kwargs), args, wrt, up)
+        expect_gradients(call, dict(zip(wrt, expected, strict=True)), names=self.names(case),
+                         tol=tol_for(self.tolerances, input_dtype(case.args)), what=self.grad_what,
+                         hint=self.grad_hint(call, case), missing_hint=self.missing_hint,
+                         known_bugs=bug_grads(self.bugs, args, wrt, up) if self.bugs is not None else None)
 
 
 class Returns(TableCheck):

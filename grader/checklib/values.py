@@ -108,7 +108,8 @@ def expect_close(got: torch.Tensor, expected: torch.Tensor, *, what: str, rtol: 
     """Fail unless |got - expected| <= atol + rtol * |expected| everywhere.
 
     known_bugs maps a hint to what a typical buggy implementation returns on the
-    same inputs; the first one that matches the student's output gives the hint.
+    same inputs; the first one that matches the student's output (and differs from
+    expected, so a bug these inputs cannot show names nothing) gives the hint.
     """
     got64, exp64 = got.detach().to(torch.float64), expected.detach().to(torch.float64)
     if got64.shape != exp64.shape:
@@ -120,8 +121,8 @@ def expect_close(got: torch.Tensor, expected: torch.Tensor, *, what: str, rtol: 
     index = tuple(int(i) for i in bad.nonzero()[0]) if got64.dim() else ()
     at = f" at index {list(index)}" if index else ""
     loose = Tol(rtol, atol + 1e-6)
-    for bug_hint, bug_value in (known_bugs or {}).items():
-        if close(got64, bug_value, loose):
+    for bug_hint, bug_value in (known_bugs or {}).items():  # a bug these inputs cannot tell from the reference: none
+        if close(got64, bug_value, loose) and not close(bug_value, exp64, Tol(rtol, atol)):
             hint = bug_hint
             break
     raise CheckFailure(
