@@ -6,6 +6,10 @@ Pixels are dequantised with uniform noise u = (x + U[0, 1)) / 256 (Theis et al.,
   log p(u) = log N(f(y); 0, I) + log|det df/dy| + log|det dy/du|
 and bits/dim = -(log p(u) - D log 256) / (D log 2), an upper bound on the
 discrete model's bits/dim.
+
+The functions before the classes are the flow-coupling exercise's contract on flat
+(B, D) data with a given conditioner `net` (exercise-contracts.md, section 6); the
+image model below uses the same algebra on (B, C, H, W) with conv conditioners.
 """
 from __future__ import annotations
 
@@ -16,6 +20,36 @@ import torch
 from torch import Tensor, nn
 
 from reference_models.training import SingleLossModel
+
+
+def _coupling_s_t(v: Tensor, mask: Tensor, net) -> tuple[Tensor, Tensor]:
+    """s, t of an affine coupling from the conditioning half v * mask; both 0 where mask == 1."""
+    s_raw, t = net(v * mask).chunk(2, dim=-1)
+    return torch.tanh(s_raw) * (1 - mask), t * (1 - mask)
+
+
+def affine_coupling_forward(x: Tensor, mask: Tensor, net) -> tuple[Tensor, Tensor]:
+    """y = x * exp(s) + t with s, t from net(x * mask); mask 1 = passed through. Returns y (B, D) and
+    log|det dy/dx| = sum of s (B,): the Jacobian is triangular up to a permutation (Dinh et al. 2017, eq. 6)."""
+    s, t = _coupling_s_t(x, mask, net)
+    return x * torch.exp(s) + t, s.sum(-1)
+
+
+def affine_coupling_inverse(y: Tensor, mask: Tensor, net) -> Tensor:
+    """x = (y - t) * exp(-s); y * mask == x * mask, so s and t are recomputed from y (Dinh et al. 2017, eq. 8)."""
+    s, t = _coupling_s_t(y, mask, net)
+    return (y - t) * torch.exp(-s)
+
+
+def standard_normal_logprob(z: Tensor) -> Tensor:
+    """log N(z; 0, I) of each row, summed over every non-batch dimension: (B, ...) -> (B,)."""
+    return (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).flatten(1).sum(1)
+
+
+def bits_per_dim(log_px: Tensor, num_dims: int, n_bins: int = 256) -> Tensor:
+    """Bits/dim of data with n_bins levels scaled to [0, 1] and uniformly dequantised, from the density
+    log_px (nats) on [0, 1]^num_dims: the discrete probability of a bin is at most density * n_bins^-D."""
+    return (-log_px + num_dims * math.log(n_bins)) / (num_dims * math.log(2))
 
 
 @dataclass
@@ -123,13 +157,11 @@ class RealNVP(SingleLossModel):
         y = torch.log(p) - torch.log1p(-p)  # logit
         logdet_pre = (math.log(1 - 2 * a) - torch.log(p) - torch.log1p(-p)).flatten(1).sum(1)  # (B,)
         z, logdet = self._flow(y)
-        log_pz = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).flatten(1).sum(1)  # (B,)
-        return log_pz + logdet + logdet_pre
+        return standard_normal_logprob(z) + logdet + logdet_pre
 
     def bits_per_dim(self, batch: Tensor) -> Tensor:
         """(B,) bits per dimension of the 8-bit images (dequantisation bound)."""
-        D = batch[0].numel()
-        return -(self.log_prob(batch) - D * math.log(256)) / (D * math.log(2))
+        return bits_per_dim(self.log_prob(batch), batch[0].numel())
 
     def loss(self, batch: Tensor) -> Tensor:
         return self.bits_per_dim(batch).mean()
