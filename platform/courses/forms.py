@@ -81,3 +81,30 @@ class ExerciseSettingsForm(forms.Form):
 
 class EnrolmentCsvForm(forms.Form):
     file = forms.FileField(label="CSV file (username,email[,name] per line)")
+
+
+class CourseCreateForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    slug = forms.SlugField(max_length=50, label="Short name (in addresses)",
+                           help_text="Letters, digits, - and _; e.g. dgm-2027.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class AddExerciseForm(forms.Form):
+    """One exercise of the synced catalogue, by title; the choices are set by the view."""
+
+    exercise = forms.ChoiceField(label="Exercise")
+    points = forms.FloatField(min_value=0.01, initial=10)
+    deadline = forms.DateTimeField(required=False, widget=DateTimeLocalInput(),
+                                   input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
+    published = forms.BooleanField(required=False, label="Publish to students now")
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["exercise"].choices = choices
+
+
+class AddStaffForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(choices=[("ta", "Teaching assistant"), ("instructor", "Co-instructor")])

@@ -1,5 +1,6 @@
 """The instructor's pages: enrolment by CSV, the invite code, leaderboard pseudonyms, exercise settings,
-the exercise dashboard, regrades and the grade export. Only the course's instructors; everyone else gets 404."""
+the exercise dashboard, regrades and the grade export. Who may open which: courses/permissions.py
+(TAs see and regrade, instructors also change; everyone else gets 404)."""
 from __future__ import annotations
 
 import csv
@@ -20,12 +21,13 @@ from submissions.services import submission_regrade, submission_regrade_all
 
 from .exports import csv_cell
 from .forms import EnrolmentCsvForm, ExerciseSettingsForm
-from .selectors import course_get_for_instructor, is_instructor
+from .permissions import GRADE, MANAGE, course_get_for_staff
+from .selectors import course_get_for_instructor, is_course_staff
 from .services import course_enrol_from_csv, course_rotate_invite_code, course_set_leaderboard_pseudonyms
 
 
-def _course_exercise(user, slug: str, exercise_slug: str) -> CourseExercise:
-    course = course_get_for_instructor(user=user, slug=slug)
+def _course_exercise(user, slug: str, exercise_slug: str, level: str = MANAGE) -> CourseExercise:
+    course, _ = course_get_for_staff(user=user, slug=slug, level=level)
     return get_object_or_404(CourseExercise.objects.select_related("course", "exercise__current_version"),
                              course=course, exercise__slug=exercise_slug)
 
@@ -102,9 +104,10 @@ def exercise_settings(request, slug, exercise_slug):
 
 @login_required
 def exercise_dashboard(request, slug, exercise_slug):
-    ce = _course_exercise(request.user, slug, exercise_slug)
+    ce = _course_exercise(request.user, slug, exercise_slug, level=GRADE)
+    _, access = course_get_for_staff(user=request.user, slug=slug)
     return render(request, "instructor/exercise_dashboard.html", {
-        "ce": ce, "course": ce.course, "version": ce.exercise.current_version,
+        "ce": ce, "can_manage": access == MANAGE, "course": ce.course, "version": ce.exercise.current_version,
         "stats": course_exercise_stats(course_exercise=ce),
         "submissions": course_exercise_submissions(course_exercise=ce)[:500]})
 
@@ -117,7 +120,7 @@ def _regrade_at(request) -> str:
 @login_required
 @require_POST
 def exercise_regrade_all(request, slug, exercise_slug):
-    ce = _course_exercise(request.user, slug, exercise_slug)
+    ce = _course_exercise(request.user, slug, exercise_slug, level=GRADE)
     at = _regrade_at(request)
     try:
         count = submission_regrade_all(course_exercise=ce, requested_by=request.user, at=at)
@@ -133,7 +136,7 @@ def exercise_regrade_all(request, slug, exercise_slug):
 @require_POST
 def regrade_submission(request, submission_id):
     sub = Submission.objects.select_related("course_exercise__course").filter(pk=submission_id).first()
-    if sub is None or not is_instructor(user=request.user, course=sub.course_exercise.course):
+    if sub is None or not is_course_staff(user=request.user, course=sub.course_exercise.course):
         raise Http404("No such submission")
     try:
         queued = submission_regrade(submission=sub, requested_by=request.user, at=_regrade_at(request))
@@ -149,7 +152,7 @@ def regrade_submission(request, submission_id):
 
 @login_required
 def grades_csv(request, slug):
-    course = course_get_for_instructor(user=request.user, slug=slug)
+    course, _ = course_get_for_staff(user=request.user, slug=slug, level=GRADE)
     exercises, rows = course_grades(course=course)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{course.slug}-grades.csv"'

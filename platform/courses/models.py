@@ -24,6 +24,9 @@ class Course(models.Model):
 class Enrollment(models.Model):
     class Role(models.TextChoices):
         STUDENT = "student"
+        # A teaching assistant sees and grades the course's work (dashboards, submissions, gradebook,
+        # similarity, regrades) but changes no settings, roles or deadlines: see courses/permissions.py.
+        TA = "ta", "Teaching assistant"
         INSTRUCTOR = "instructor"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")

@@ -35,6 +35,73 @@ def enrollment_create(*, user, course: Course, role: str = Enrollment.Role.STUDE
     return enrollment
 
 
+def _instructor_count(course: Course) -> int:
+    return Enrollment.objects.filter(course=course, role=Enrollment.Role.INSTRUCTOR).count()
+
+
+def enrollment_set_role(*, course: Course, enrollment: Enrollment, role: str) -> Enrollment:
+    """Changes a member's role (student, TA, instructor). A course always keeps an instructor."""
+    if role not in Enrollment.Role.values:
+        raise ValidationError(f"unknown role {role!r}")
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk, course=course)
+        if (locked.role == Enrollment.Role.INSTRUCTOR and role != Enrollment.Role.INSTRUCTOR
+                and _instructor_count(course) <= 1):
+            raise ValidationError("A course needs at least one instructor: add another before changing this one.")
+        locked.role = role
+        locked.save(update_fields=["role"])
+    return locked
+
+
+def enrollment_remove(*, course: Course, enrollment: Enrollment) -> None:
+    """Takes a member out of the course (their submissions stay, for the record). Never the last instructor."""
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk, course=course)
+        if locked.role == Enrollment.Role.INSTRUCTOR and _instructor_count(course) <= 1:
+            raise ValidationError("A course needs at least one instructor: add another before removing this one.")
+        locked.delete()
+
+
+NO_MATCH = "No account has this username and e-mail address (ask them to join with the invite code instead)."
+
+
+def course_add_staff(*, course: Course, username: str, email: str, role: str) -> Enrollment:
+    """Adds a co-instructor or a TA by username *and* e-mail address: both must match one account, so
+    the page cannot be used to find out which usernames exist (one message for every miss)."""
+    if role not in (Enrollment.Role.INSTRUCTOR, Enrollment.Role.TA):
+        raise ValidationError("Choose instructor or teaching assistant.")
+    username, email = username.strip(), email.strip()
+    user = (get_user_model().objects.filter(username__iexact=username, email__iexact=email).first()
+            if username and email else None)
+    if user is None:
+        raise ValidationError(NO_MATCH)
+    existing = Enrollment.objects.filter(user=user, course=course).first()
+    if existing is not None:
+        return enrollment_set_role(course=course, enrollment=existing, role=role)
+    return Enrollment.objects.create(user=user, course=course, role=role)
+
+
+def course_add_exercise(*, course: Course, exercise_slug: str, points: float = 10.0, deadline=None,
+                        published: bool = False):
+    """Sets a synced exercise in the course. Unpublished unless asked: the instructor sets the deadline
+    and limits first, then publishes it to the students."""
+    from catalog.models import CourseExercise, Exercise
+    from catalog.services import course_exercise_create
+
+    exercise = Exercise.objects.filter(slug=exercise_slug, current_version__isnull=False).first()
+    if exercise is None:
+        raise ValidationError("No synced exercise by that name.")
+    if CourseExercise.objects.filter(course=course, exercise=exercise).exists():
+        raise ValidationError("This exercise is already in the course.")
+    if points is None or points <= 0:
+        raise ValidationError("Points must be positive.")
+    with transaction.atomic():
+        ce = course_exercise_create(course=course, exercise=exercise, points=points, deadline=deadline)
+        CourseExercise.objects.filter(pk=ce.pk).update(published=published)
+        ce.published = published
+    return ce
+
+
 def course_join_by_invite(*, user, invite_code: str) -> Enrollment:
     course = Course.objects.filter(invite_code=invite_code.strip()).first()
     if course is None:

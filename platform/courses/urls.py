@@ -2,10 +2,16 @@
 from django.urls import path
 
 from . import instructor_views as views
+from . import roster_views
 
 app_name = "courses"
 
 urlpatterns = [
+    path("new/", roster_views.course_new, name="course_new"),
+    path("<slug:slug>/roster/", roster_views.roster, name="roster"),
+    path("<slug:slug>/roster/add/", roster_views.roster_add, name="roster_add"),
+    path("<slug:slug>/roster/<int:enrollment_id>/", roster_views.roster_change, name="roster_change"),
+    path("<slug:slug>/add-exercise/", roster_views.exercise_add, name="exercise_add"),
     path("<slug:slug>/enrol/", views.enrol_csv, name="enrol_csv"),
     path("<slug:slug>/invite-code/rotate/", views.invite_rotate, name="invite_rotate"),
     path("<slug:slug>/grades.csv", views.grades_csv, name="grades_csv"),

@@ -1,20 +1,22 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.selectors import course_exercise_list
 from submissions.selectors import best_scores_for_user, course_submission_counts
 
-from .selectors import course_get_for_member, course_list_for_user
+from .forms import AddExerciseForm
+from .permissions import GRADE, MANAGE, can_create_course, course_get_for_staff
+from .selectors import catalogue_choices, course_get_for_member, course_list_for_user
 from .services import course_join_by_invite
 
 
 @login_required
 def course_list(request):
-    return render(request, "courses/list.html", {"courses": course_list_for_user(user=request.user)})
+    return render(request, "courses/list.html", {"courses": course_list_for_user(user=request.user),
+                                                 "can_create": can_create_course(user=request.user)})
 
 
 @login_required
@@ -31,7 +33,7 @@ def course_join(request):
 @login_required
 def course_detail(request, slug):
     course, role = course_get_for_member(user=request.user, slug=slug)
-    items = course_exercise_list(course=course, include_unpublished=role == "instructor")
+    items = course_exercise_list(course=course, include_unpublished=role in ("instructor", "ta"))
     best = best_scores_for_user(user=request.user, course=course)
     rows = [{"ce": ce, "version": ce.exercise.current_version, "best": best.get(ce.id)} for ce in items]
     return render(request, "courses/detail.html", {"course": course, "role": role, "rows": rows})
@@ -39,9 +41,15 @@ def course_detail(request, slug):
 
 @login_required
 def course_dashboard(request, slug):
-    course, role = course_get_for_member(user=request.user, slug=slug)
-    if role != "instructor":
-        raise Http404("No such page")
+    """The course staff's dashboard (TAs see it without the controls that change the course)."""
+    course, access = course_get_for_staff(user=request.user, slug=slug, level=GRADE)
+    counts_list = course_submission_counts(course=course)
+    counts = {row["id"]: row for row in counts_list}
+    rows = [{"ce": ce, "title": ce.exercise.current_version.title if ce.exercise.current_version
+             else ce.exercise.slug, "counts": counts.get(ce.id, {})}
+            for ce in course_exercise_list(course=course, include_unpublished=True)]
+    can_manage = access == MANAGE
     return render(request, "courses/dashboard.html", {
-        "course": course, "counts": course_submission_counts(course=course),
+        "course": course, "rows": rows, "counts": counts_list, "can_manage": can_manage,
+        "add_form": AddExerciseForm(choices=catalogue_choices(course=course)) if can_manage else None,
         "students": course.enrollments.filter(role="student").count()})
