@@ -32,6 +32,23 @@ from .services import (
     leaderboard_entry_review,
 )
 
+# The largest id a database row can have (a signed 64-bit integer). A URL's <int:...> is any run of digits:
+# a bigger one would overflow the database driver (a 500) instead of finding nothing (a 404).
+MAX_ID = 2**63 - 1
+
+
+def _entry_for_owner(user, submission_id: int):
+    if not 0 < submission_id <= MAX_ID:
+        raise Http404("No leaderboard entry")
+    return entry_get_for_owner(user=user, submission_id=submission_id)
+
+
+def _entry_for_instructor(user, submission_id: int):
+    if not 0 < submission_id <= MAX_ID:
+        raise Http404("No leaderboard entry")
+    return entry_get_for_instructor(user=user, submission_id=submission_id)
+
+
 TEXT_COLUMNS = {"board", "kind", "username", "name", "pseudonym", "fid_label", "profile", "device", "status",
                 "reason"}
 
@@ -70,7 +87,7 @@ def _back(request, entry):
 @login_required
 @require_POST
 def choose(request, submission_id):
-    entry = entry_get_for_owner(user=request.user, submission_id=submission_id)
+    entry = _entry_for_owner(request.user, submission_id)
     try:
         leaderboard_entry_choose(user=request.user, entry=entry)
         messages.success(request, "This submission is now your leaderboard entry.")
@@ -82,7 +99,7 @@ def choose(request, submission_id):
 @login_required
 @require_POST
 def clear_choice(request, submission_id):
-    entry = entry_get_for_owner(user=request.user, submission_id=submission_id)
+    entry = _entry_for_owner(request.user, submission_id)
     leaderboard_choice_clear(user=request.user, course_exercise=entry.course_exercise)
     messages.success(request, "Your best submission is your leaderboard entry again.")
     return _back(request, entry)
@@ -91,7 +108,7 @@ def clear_choice(request, submission_id):
 @login_required
 @require_POST
 def disqualify(request, submission_id):
-    entry = entry_get_for_instructor(user=request.user, submission_id=submission_id)
+    entry = _entry_for_instructor(request.user, submission_id)
     try:
         leaderboard_entry_disqualify(entry=entry, by=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, f"Submission #{entry.submission_id} is off the leaderboard.")
@@ -103,7 +120,7 @@ def disqualify(request, submission_id):
 @login_required
 @require_POST
 def reinstate(request, submission_id):
-    entry = entry_get_for_instructor(user=request.user, submission_id=submission_id)
+    entry = _entry_for_instructor(request.user, submission_id)
     leaderboard_entry_reinstate(entry=entry)
     messages.success(request, f"Submission #{entry.submission_id} is back on the leaderboard.")
     return _back(request, entry)
@@ -126,7 +143,7 @@ def reveal(request, course_slug, exercise_slug):
 
 @login_required
 def memorisation(request, submission_id):
-    entry = entry_get_for_instructor(user=request.user, submission_id=submission_id)
+    entry = _entry_for_instructor(request.user, submission_id)
     return render(request, "leaderboard/memorisation.html", {
         "entry": entry, "ce": entry.course_exercise, "course": entry.course_exercise.course,
         "report": memorisation_report(entry=entry)})
@@ -134,7 +151,7 @@ def memorisation(request, submission_id):
 
 @login_required
 def memorisation_pairs(request, submission_id):
-    entry = entry_get_for_instructor(user=request.user, submission_id=submission_id)
+    entry = _entry_for_instructor(request.user, submission_id)
     png = memorisation_pairs_png(entry=entry)
     if png is None:
         raise Http404("No memorisation report")
@@ -146,7 +163,7 @@ def memorisation_pairs(request, submission_id):
 @login_required
 @require_POST
 def review(request, submission_id):
-    entry = entry_get_for_instructor(user=request.user, submission_id=submission_id)
+    entry = _entry_for_instructor(request.user, submission_id)
     decision = request.POST.get("decision", "")
     try:
         leaderboard_entry_review(entry=entry, by=request.user, decision=decision, reason=request.POST.get("reason", ""))

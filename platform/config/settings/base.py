@@ -1,7 +1,10 @@
 """Settings shared by every environment; each value that varies comes from the environment."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import database_from_url, env_bool, env_int, env_list, env_str, redis_url, training_profile
 
@@ -27,6 +30,7 @@ INSTALLED_APPS = [
     "leaderboard",
     "workers",
     "csp",
+    "axes",  # django-axes: login and API-token guessing (accounts/ratelimit.py)
 ]
 
 MIDDLEWARE = [
@@ -38,6 +42,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "config.uploads.RequestSizeLimitMiddleware",  # an oversized body: 413 before anything reads it
+    "accounts.middleware.ApiTokenThrottleMiddleware",  # token guesses count toward a lockout
+    "accounts.middleware.PasswordChangeRequiredMiddleware",  # CSV-enrolled accounts choose their password
+    "axes.middleware.AxesMiddleware",  # last, as axes wants: a login refused for a lockout becomes a 429 page
 ]
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images from the site's own static files
 # only (KaTeX and highlight.js are served from there), no inline script or style attributes, no plugins,
@@ -69,6 +77,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client even with the right password
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "course-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -90,8 +102,50 @@ STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))  # co
 
 # Uploads: the grader's own limit is 1 MB; the web refuses bigger files before reading them.
 SUBMISSION_MAX_BYTES = env_int("DGM_SUBMISSION_MAX_BYTES", 1_000_000, minimum=1)
-DATA_UPLOAD_MAX_MEMORY_SIZE = SUBMISSION_MAX_BYTES + 64 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = SUBMISSION_MAX_BYTES + 64 * 1024
+# Any request body (config/uploads.py): a submission or an enrolment CSV (1 MB) and the form around it for a
+# signed-in user or a token; far less for anonymous visitors, whose only forms are log in and reset.
+REQUEST_MAX_BYTES = SUBMISSION_MAX_BYTES + 64 * 1024
+ANONYMOUS_REQUEST_MAX_BYTES = env_int("DGM_ANONYMOUS_REQUEST_MAX_BYTES", 64 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES  # an accepted upload stays in memory: never a temporary file
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Accounts: personal API tokens expire after API_TOKEN_DAYS (0: never; the token page offers a choice).
+API_TOKEN_DAYS = env_int("DGM_API_TOKEN_DAYS", 90, minimum=0)
+# Guessing (django-axes, accounts/ratelimit.py): LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, or API_TOKEN_FAILURE_LIMIT unknown tokens from one address, lock that out for the cool-off time
+# (counted since the last success). TRUSTED_PROXY_COUNT: reverse proxies in front that append the client's
+# address to X-Forwarded-For (0: the connection's address is the client's).
+LOGIN_FAILURE_LIMIT = env_int("DGM_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+API_TOKEN_FAILURE_LIMIT = env_int("DGM_API_TOKEN_FAILURE_LIMIT", 10, minimum=1)
+TRUSTED_PROXY_COUNT = env_int("DGM_TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_FAILURE_LIMIT = "accounts.ratelimit.failure_limit"
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DGM_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.ratelimit.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.ratelimit.client_address"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "source"]  # never stored in its log: passwords, code
+AXES_VERBOSE = False
+
+# E-mail (password reset): printed to the console unless an SMTP host is set.
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "")
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", EMAIL_PORT == 587)  # STARTTLS
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", EMAIL_PORT == 465)  # TLS from the start
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("DJANGO_EMAIL_USE_TLS and DJANGO_EMAIL_USE_SSL cannot both be on")
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_EMAIL_FROM", "DGM course <noreply@localhost>")
+PASSWORD_RESET_TIMEOUT = env_int("DJANGO_PASSWORD_RESET_HOURS", 24, minimum=1) * 3600
 
 # Grading
 REDIS_URL = redis_url("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -135,4 +189,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every login at INFO; failures and lockouts are warnings, and those are kept
+    "loggers": {"axes": {"level": env_str("DGM_AXES_LOG_LEVEL", "WARNING")}},
 }
