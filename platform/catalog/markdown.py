@@ -28,6 +28,7 @@ ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": 
 _MATH_OR_CODE = re.compile(
     r"(?P<fence>^[ \t]*(?P<ticks>`{3,}|~{3,})[^\n]*\n.*?^[ \t]*(?P=ticks)[ \t]*$)"
     r"|(?P<code>(?P<bt>`+).+?(?P=bt))"
+    r"|(?P<dollar>\\\$)"
     r"|(?P<display>(?<!\\)\$\$.+?(?<!\\)\$\$)"
     r"|(?P<inline>(?<![\\$])\$(?![\s$])(?:[^$\n]|\n(?!\s*\n))+?(?<![\s\\])\$(?!\d))",
     re.MULTILINE | re.DOTALL)
@@ -43,6 +44,10 @@ def _protect_math(text: str) -> tuple[str, dict[str, str]]:
     def replace(m: re.Match) -> str:
         if m.group("fence") or m.group("code"):
             return m.group(0)
+        if m.group("dollar"):  # Markdown would keep the backslash: a marked dollar, never read as math
+            key = f"mathph{nonce}x{len(stash)}x"
+            stash[key] = '<span class="dollar">$</span>'
+            return key
         key = f"mathph{nonce}x{len(stash)}x"
         kind = "display" if m.group("display") else "inline"
         stash[key] = f'<span class="math {kind}">{escape(m.group(0))}</span>'

@@ -33,7 +33,7 @@ class Prose(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         classes = (dict(attrs).get("class") or "").split()
-        skip = tag in ("code", "pre") or (tag == "span" and "math" in classes)
+        skip = tag in ("code", "pre") or (tag == "span" and ("math" in classes or "dollar" in classes))
         self.stack.append((tag, skip))
         if tag in BLOCKS and not self._skipping():
             self._open.append([tag, ""])
@@ -89,3 +89,10 @@ def test_the_checks_catch_what_they_look_for():
     assert statement_problems(run_together.replace("\n   ", "\n    ").replace("\n2.", "\n\n2.")) == []
     assert statement_problems(nested.replace("   -", "    -")) == []
     assert statement_problems("Code is not prose: `cost = $5` and\n\n```\n- x\n$y\n```\n") == []
+    assert statement_problems("A literal dollar is escaped: \\$5 and \\$6.") == []
+
+
+def test_an_escaped_dollar_is_a_dollar_not_math():
+    html = markdown_to_safe_html(r"It costs \$5 and \$6; $x$ is math; `\$` is code.", math=True)
+    assert html.count('<span class="dollar">$</span>') == 2 and "\\$5" not in html
+    assert '<span class="math inline">$x$</span>' in html and "<code>\\$</code>" in html
