@@ -268,3 +268,12 @@ def _upload(data: bytes, name: str = "solution.py"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_the_admin_shows_and_sets_the_first_login_flag(client, world):
+    admin = User.objects.create_superuser("root", "root@example.org", "an admin passphrase 1")
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{world.owner.pk}/change/")
+    assert page.status_code == 200 and 'name="must_change_password"' in page.content.decode()
+    assert client.get("/admin/accounts/user/?must_change_password__exact=1").status_code == 200
+    assert client.get("/admin/accounts/apitoken/").status_code == 200
