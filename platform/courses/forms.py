@@ -108,3 +108,20 @@ class AddStaffForm(forms.Form):
     username = forms.CharField(max_length=150)
     email = forms.EmailField(label="E-mail address")
     role = forms.ChoiceField(choices=[("ta", "Teaching assistant"), ("instructor", "Co-instructor")])
+
+
+class ExtensionForm(forms.Form):
+    """An extension for one student; the student choices are set by the view. Times in TIME_ZONE."""
+
+    student = forms.ChoiceField()
+    deadline = forms.DateTimeField(required=False, widget=DateTimeLocalInput(), label="New deadline",
+                                   input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+                                   help_text="Empty: the exercise's deadline. A hard cutoff moves by as much.")
+    extra_attempts = forms.IntegerField(min_value=0, max_value=1000, initial=0, required=False,
+                                        label="Extra attempts", help_text="On top of the total submission limit.")
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="The student reads it.")
+
+    def __init__(self, *args, students: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["student"].choices = students

@@ -39,3 +39,26 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.course} ({self.role})"
+
+
+class Extension(models.Model):
+    """One student's own deadline and extra attempts for one course exercise, with the instructor's reason
+    (the student sees it). Applied through courses/deadlines.py, the one place that says what a student's
+    deadline, late cutoff and attempt limit are."""
+
+    course_exercise = models.ForeignKey("catalog.CourseExercise", on_delete=models.CASCADE, related_name="extensions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extensions")
+    deadline = models.DateTimeField(null=True, blank=True)  # None: the exercise's own deadline
+    extra_attempts = models.PositiveIntegerField(default=0)  # on top of max_submissions (not the per-day limit)
+    reason = models.TextField(max_length=2000)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course_exercise", "user"],
+                                               name="one_extension_per_student_and_exercise")]
+
+    def __str__(self) -> str:
+        return f"extension for {self.user} on {self.course_exercise}"

@@ -235,3 +235,44 @@ def course_enrol_from_csv(*, course: Course, data: bytes) -> list[EnrolledRow]:
             done.append(EnrolledRow(username=user.username, email=email, name=name, created=password is not None,
                                     password=password, already_enrolled=existing is not None))
     return done
+
+
+def extension_grant(*, course_exercise, user, reason: str, deadline=None, extra_attempts: int = 0,
+                    granted_by=None):
+    """Gives one student of the course their own deadline and/or extra attempts, with a reason they will
+    read; granting again replaces the earlier extension. How it applies: courses/deadlines.py."""
+    from .models import Extension
+
+    errors: dict[str, list[str]] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors.setdefault("reason", []).append("Give a reason (the student reads it).")
+    elif len(reason) > 2000:
+        errors.setdefault("reason", []).append("At most 2000 characters.")
+    if not Enrollment.objects.filter(user=user, course_id=course_exercise.course_id,
+                                     role=Enrollment.Role.STUDENT).exists():
+        errors.setdefault("user", []).append("Extensions are for the course's students.")
+    if deadline is not None:
+        if course_exercise.deadline is None:
+            errors.setdefault("deadline", []).append("This exercise has no deadline to extend.")
+        elif deadline <= course_exercise.deadline:
+            errors.setdefault("deadline", []).append("The new deadline must be after the exercise's deadline.")
+    if extra_attempts < 0:
+        errors.setdefault("extra_attempts", []).append("Extra attempts cannot be negative.")
+    elif extra_attempts and course_exercise.max_submissions is None:
+        errors.setdefault("extra_attempts", []).append("This exercise has no submission limit.")
+    if deadline is None and not extra_attempts and not errors:
+        errors.setdefault("deadline", []).append("Give a new deadline, extra attempts, or both.")
+    if errors:
+        raise ValidationError(errors)
+    extension, _ = Extension.objects.update_or_create(
+        course_exercise=course_exercise, user=user,
+        defaults={"deadline": deadline, "extra_attempts": extra_attempts, "reason": reason,
+                  "granted_by": granted_by})
+    return extension
+
+
+def extension_revoke(*, course_exercise, extension_id: int) -> bool:
+    from .models import Extension
+
+    return Extension.objects.filter(course_exercise=course_exercise, pk=extension_id).delete()[0] > 0

@@ -1,8 +1,8 @@
 """The instructor's pages, namespace `courses` (names are stable: browser tests use them)."""
 from django.urls import path
 
+from . import extension_views, roster_views
 from . import instructor_views as views
-from . import roster_views
 
 app_name = "courses"
 
@@ -20,5 +20,8 @@ urlpatterns = [
     path("<slug:slug>/exercises/<slug:exercise_slug>/settings/", views.exercise_settings, name="exercise_settings"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/regrade/", views.exercise_regrade_all,
          name="exercise_regrade_all"),
+    path("<slug:slug>/exercises/<slug:exercise_slug>/extensions/", extension_views.extensions, name="extensions"),
+    path("<slug:slug>/exercises/<slug:exercise_slug>/extensions/<int:extension_id>/revoke/",
+         extension_views.extension_delete, name="extension_revoke"),
     path("submissions/<int:submission_id>/regrade/", views.regrade_submission, name="submission_regrade"),
 ]

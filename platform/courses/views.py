@@ -5,12 +5,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.selectors import course_exercise_list
-from submissions.selectors import best_scores_for_user, course_submission_counts
+from submissions.selectors import course_submission_counts
 
 from .forms import AddExerciseForm
 from .permissions import GRADE, MANAGE, can_create_course, course_get_for_staff
 from .selectors import catalogue_choices, course_get_for_member, course_list_for_user
 from .services import course_join_by_invite
+from .student import course_page_for_member
 
 
 @login_required
@@ -33,10 +34,8 @@ def course_join(request):
 @login_required
 def course_detail(request, slug):
     course, role = course_get_for_member(user=request.user, slug=slug)
-    items = course_exercise_list(course=course, include_unpublished=role in ("instructor", "ta"))
-    best = best_scores_for_user(user=request.user, course=course)
-    rows = [{"ce": ce, "version": ce.exercise.current_version, "best": best.get(ce.id)} for ce in items]
-    return render(request, "courses/detail.html", {"course": course, "role": role, "rows": rows})
+    page = course_page_for_member(course=course, user=request.user, role=role)
+    return render(request, "courses/detail.html", {"course": course, "role": role, **page})
 
 
 @login_required
