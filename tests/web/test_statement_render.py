@@ -15,7 +15,8 @@ from catalog.markdown import markdown_to_safe_html
 from grader.spec import EXERCISES_DIR, list_exercises
 
 BLOCKS = {"p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt", "blockquote"}
-LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+\S")
+# What starts a list item in Python-Markdown ("1)" does not): found inside a paragraph, an item was run in.
+LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,9}\.)\s+\S")
 
 
 class Prose(HTMLParser):
@@ -90,6 +91,7 @@ def test_the_checks_catch_what_they_look_for():
     assert statement_problems(nested.replace("   -", "    -")) == []
     assert statement_problems("Code is not prose: `cost = $5` and\n\n```\n- x\n$y\n```\n") == []
     assert statement_problems("A literal dollar is escaped: \\$5 and \\$6.") == []
+    assert statement_problems("Gulrajani et al. (\n2017) is no list item: Python-Markdown has no `1)` lists.") == []
 
 
 def test_an_escaped_dollar_is_a_dollar_not_math():
