@@ -76,8 +76,9 @@ def _safe_name(name: str) -> str:
     return name
 
 
-def read_bundle(data: bytes) -> dict[str, bytes]:
-    """The files of a zip bundle, refusing links, absolute or parent paths and oversized content."""
+def read_bundle(data: bytes, *, skip_directories: bool = False) -> dict[str, bytes]:
+    """The files of a zip bundle, refusing links, absolute or parent paths and oversized content.
+    `skip_directories`: leave out folder entries (a zip made by hand has them; ours never do)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -89,6 +90,9 @@ def read_bundle(data: bytes) -> dict[str, bytes]:
         raise BundleError(f"the bundle's files exceed {MAX_BYTES // 2**20} MB")
     files: dict[str, bytes] = {}
     for entry in entries:
+        if skip_directories and entry.is_dir() and entry.file_size == 0:
+            _safe_name(entry.filename.rstrip("/"))
+            continue
         name = _safe_name(entry.filename)
         if (entry.external_attr >> 16) & 0o170000 not in (0, 0o100000):  # symlinks, devices
             raise BundleError(f"bundle entry {name!r} is not a regular file")

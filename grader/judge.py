@@ -15,7 +15,6 @@ from .progress import JobWatch
 from .result import Result
 from .sandbox import Sandbox
 from .spec import Exercise
-from .training import grade_training
 from .untrusted import collecting
 
 DEFAULT_SEED = 20261122
@@ -44,6 +43,8 @@ def _grade(exercise: Exercise, filename: str, data: bytes, *, sandbox: Sandbox, 
     except SubmissionError as exc:
         return failed_everywhere(exercise, "error", str(exc), started, provenance)
     if exercise.training is not None:
+        from .training import grade_training  # the metric stack (PIL, the FID features) only for training
+
         return grade_training(exercise, source, sandbox=sandbox, seed=seed, profile=profile, started=started,
                               provenance=provenance, watch=watch or JobWatch(), artifacts=artifacts)
     return grade_probes(exercise, source, sandbox=sandbox, seed=seed, started=started, provenance=provenance,

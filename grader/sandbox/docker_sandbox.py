@@ -49,15 +49,16 @@ def _kill_quietly(container) -> None:
 
 def container_config(image: str, limits: Limits, *, labels: dict[str, str],
                      mounts: dict[str, str] | None = None, cpu_shares: int | None = None,
-                     gpu_device: str | None = None) -> dict:
+                     gpu_device: str | None = None, command: list[str] | None = None) -> dict:
     """Keyword arguments for `containers.create`: every hardening option in one place.
     `mounts` ({host path: container path}) are bind mounts, always read-only. `cpu_shares` is the
     container's CPU weight when the host is busy (Docker's default is 1024). A GPU run gets one GPU:
-    `gpu_device` (its index or UUID, the worker's own: one job per GPU), else any one."""
+    `gpu_device` (its index or UUID, the worker's own: one job per GPU), else any one. `command`
+    replaces the harness (DockerSandbox.run_program), under the same hardening."""
     scratch_bytes = limits.scratch_mb * 1024 * 1024
     config = dict(
         image=image,
-        command=["python3", "-s", "-B", "-m", "dgm_harness"],
+        command=command or ["python3", "-s", "-B", "-m", "dgm_harness"],
         user=SANDBOX_USER,
         network_mode="none",
         read_only=True,
@@ -185,11 +186,12 @@ class DockerSandbox(Sandbox):
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"Docker engine error: {exc}") from None
 
-    def _start(self, limits: Limits, mounts: dict[str, str] | None = None) -> Started:
+    def _start(self, limits: Limits, mounts: dict[str, str] | None = None,
+               command: list[str] | None = None) -> Started:
         try:
             container = self.client.containers.create(
                 **container_config(self.image, limits, labels={WORKER_LABEL: worker_identity()}, mounts=mounts,
-                                   cpu_shares=self.cpu_shares, gpu_device=self.gpu_device))
+                                   cpu_shares=self.cpu_shares, gpu_device=self.gpu_device, command=command))
         except ENGINE_ERRORS as exc:
             raise SandboxUnavailable(f"could not create the sandbox container: {exc}") from None
         with self._lock:
@@ -274,6 +276,21 @@ class DockerSandbox(Sandbox):
         if raw.cancelled:
             raise Cancelled("the job was cancelled while it ran")
         return raw
+
+    def run_program(self, command: list[str], stdin: bytes, limits: Limits) -> SandboxRun:
+        """Run `command` instead of the harness, in a container of its own with the same hardening,
+        `stdin` as its input: for trusted-side programs over untrusted content (an uploaded exercise
+        bundle's validation, grader/exercise_import.py)."""
+        image_id = self.image_id()
+        t0 = time.monotonic()
+        started = self._start(limits, command=command)
+        timings = {"warm_container": 0.0, "container_start_s": time.monotonic() - t0}
+        try:
+            return self._run_in(started, stdin, limits, timings, image_id, None, None)
+        except ENGINE_ERRORS as exc:
+            raise SandboxUnavailable(f"Docker engine error: {exc}") from None
+        finally:
+            _remove_quietly(started.container)
 
     def _run_in(self, started: Started, job: bytes, limits: Limits, timings: dict, image_id: str, on_output,
                 cancel) -> SandboxRun:

@@ -27,7 +27,8 @@ class TrustedSubprocessRunner(Sandbox):
         """`on_output` and `cancel` are accepted and ignored: this runner is for trusted code in tests."""
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="dgm-trusted-") as scratch:
-            env = {**os.environ, "DGM_SCRATCH": scratch, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1",
+            path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+            env = {**os.environ, "DGM_SCRATCH": scratch, "PYTHONPATH": path, "OMP_NUM_THREADS": "1",
                    PATH_MAP_ENV: json.dumps({target: str(source) for source, target in (mounts or {}).items()})}
             try:
                 proc = subprocess.run([sys.executable, "-m", "grader.harness"], input=job, capture_output=True,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from courses.models import Course
@@ -95,3 +96,37 @@ class CourseExercise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exercise.slug} in {self.course.slug}"
+
+
+class ExerciseImport(models.Model):
+    """An exercise bundle an instructor uploaded (a .zip of one exercise folder): untrusted until
+    validated in a sandbox (grader/exercise_import.py) and approved by a person; only then is it
+    synced into the catalogue as an Exercise that courses can add."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for validation"
+        VALIDATING = "validating", "Validating"
+        PASSED = "passed", "Validation passed: waiting for approval"
+        FAILED = "failed", "Validation failed"
+        APPROVED = "approved", "Approved: in the catalogue"
+        REJECTED = "rejected", "Rejected"
+
+    slug = models.SlugField(max_length=50)
+    filename = models.CharField(max_length=200)
+    data = models.BinaryField()  # the zip as uploaded
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exercise_imports")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    report = models.JSONField(null=True, blank=True)  # grader.exercise_import.ImportReport.to_dict()
+    validated_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="exercise_import_decisions")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+    exercise = models.ForeignKey(Exercise, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.slug} ({self.status})"

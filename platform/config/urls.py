@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from catalog.import_views import import_decide, import_detail, import_list
 from catalog.views import exercise_detail, starter_download
 from courses.views import course_dashboard, course_detail, course_join, course_list
 from leaderboard.api import leaderboard_api
@@ -30,6 +31,9 @@ urlpatterns = [
     path("submissions/<int:submission_id>/download/", submission_download, name="submission-download"),
     path("submissions/<int:submission_id>/edit/", submission_load, name="submission-load"),
     path("submissions/<int:submission_id>/cancel/", submission_cancel_view, name="submission-cancel"),
+    path("imports/", import_list, name="catalog-imports"),
+    path("imports/<int:import_id>/", import_detail, name="catalog-import-detail"),
+    path("imports/<int:import_id>/<str:decision>/", import_decide, name="catalog-import-decide"),
     path("status/", platform_status, name="platform-status"),
     path("", include("leaderboard.urls")),  # namespace "leaderboard"
     path("api/submissions/", submission_create_api, name="api-submission-create"),

@@ -27,3 +27,11 @@ def percent(fraction) -> str:
     if fraction is None or fraction == "":
         return "—"
     return f"{100 * float(fraction):.1f}%"
+
+
+@register.filter
+def can_import_exercises(user) -> bool:
+    """Whether the nav shows *Exercise imports* (staff, and instructors of a course)."""
+    from catalog.imports import can_import
+
+    return can_import(user)
