@@ -124,7 +124,7 @@ def test_join_by_invite_code_and_tokens_page(client, world):
     response = client.post("/courses/join/", {"invite_code": world.course.invite_code})
     assert response.status_code == 302 and response["Location"] == "/courses/dgm/"
     assert client.get("/courses/dgm/").status_code == 200
-    created = client.post("/account/tokens/", {"name": "laptop"}).context["created"]
+    created = client.post("/account/tokens/", {"name": "laptop"}, follow=True).context["created"]
     assert created.startswith("dgm_")
     from accounts.selectors import user_get_by_api_token
 
