@@ -1,0 +1,309 @@
+"""Checks for the WGAN-GP gradient penalty and the Wasserstein losses.
+
+The critic is a public seeded MLP (D -> 16 -> 16 -> 1, tanh or leaky ReLU, returning (B, 1))
+built inside the sandbox from weights drawn here. The judge rebuilds it in float64 and evaluates
+`reference_models.wgan_gp` on the very float32 inputs the submission received. The critic's weights
+are drawn so that its input-gradient norms spread around 1 (between about 0.2 and 3.3), where a
+squared norm, a one-sided penalty or a missing -1 all change the result.
+
+What the sandbox can show about create_graph: the critic's parameters require grad and the inputs
+do not, so the penalty comes back requiring grad only if its graph reaches the critic's parameters
+through the input gradient (or a leaf x_hat the submission marked, which without create_graph has no
+path to the result either). A second call then runs the critic on its own, to show its parameters
+still require grad.
+
+Tolerances (float32): the penalty is a mean of (||g|| - 1)^2 over <= 16 samples, g a product of
+three small matrices: a correct float32 computation is within ~1e-6 relative; rtol 1e-4, atol 1e-5
+(the contract's). The losses are means of <= 64 scores: float32 rtol 1e-4, atol 1e-5; float64
+rtol 1e-9, atol 1e-9.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from grader.checks import (
+    Call,
+    Check,
+    CheckFailure,
+    Differential,
+    InputsUnchanged,
+    KnownBugs,
+    ObjectRef,
+    Planner,
+    Tol,
+    expect_gradients,
+    expect_scalar_tensor,
+    expect_values,
+    f64,
+)
+from grader.harness.objects import mlp
+from reference_models import wgan_gp as ref
+
+GP = "gradient_penalty"
+HIDDEN = 16
+TOL = Tol(1e-4, 1e-5)
+LOSS_TOL = {torch.float32: Tol(1e-4, 1e-5), torch.float64: Tol(1e-9, 1e-9)}
+
+
+def _spec(d: int, activation: str) -> dict:
+    return {"sizes": [d, HIDDEN, HIDDEN, 1], "activation": activation, "out_activation": None}
+
+
+def _critic_state(p: Planner, d: int, gain: float) -> dict[str, torch.Tensor]:
+    g = p.generator
+    return {"0.weight": torch.randn(HIDDEN, d, generator=g) * (gain / math.sqrt(d)),
+            "0.bias": torch.randn(HIDDEN, generator=g) * 0.3,
+            "2.weight": torch.randn(HIDDEN, HIDDEN, generator=g) * (gain / math.sqrt(HIDDEN)),
+            "2.bias": torch.randn(HIDDEN, generator=g) * 0.3,
+            "4.weight": torch.randn(1, HIDDEN, generator=g) * (1.0 / math.sqrt(HIDDEN)),
+            "4.bias": torch.randn(1, generator=g)}
+
+
+def critic64(spec: dict, state: dict) -> torch.nn.Module:
+    net = mlp(spec["sizes"], spec["activation"], spec["out_activation"])
+    net.load_state_dict(state)
+    return net.double()
+
+
+def _plan_penalty(p: Planner, probe: str, b: int, d: int, activation: str, alpha=None, *, gain=2.2,
+                  extra_calls=()) -> dict:
+    spec, state = _spec(d, activation), _critic_state(p, d, gain)
+    real, fake = p.randn(b, d), p.randn(b, d, mean=0.5, std=2.0)
+    alpha = p.uniform(b) if alpha is None else p.add(torch.as_tensor(alpha, dtype=torch.float32))
+    calls = [Call(fn=GP, args=(ObjectRef("critic"), real, fake, alpha), record_state=("critic",)), *extra_calls]
+    p.probe(probe, calls, objects={"critic": {"type": "mlp", **spec, "state": state}})
+    return {"probe": probe, "spec": spec, "state": state, "inputs": (real.value, fake.value, alpha.value)}
+
+
+# ---------------------------------------------------------------------------------------------
+# what typical bugs return (float64, the same critic), so a failure can name the bug
+
+def _input_grads(critic, x_hat):
+    x_hat = x_hat.detach().requires_grad_(True)
+    with torch.enable_grad():
+        return torch.autograd.grad(critic(x_hat).sum(), x_hat)[0]
+
+
+def _penalty_from(critic, real, fake, alpha, *, x_hat=None, norms=None, reduce=torch.mean):
+    x_hat = ref.interpolate(real, fake, alpha) if x_hat is None else x_hat(real, fake, alpha)
+    g = _input_grads(critic, x_hat)
+    n = g.flatten(1).norm(dim=1) if norms is None else norms(g)
+    return reduce((n - 1).pow(2))
+
+
+def _norms(c, r, f, a):
+    return _input_grads(c, ref.interpolate(r, f, a)).flatten(1).norm(dim=1)
+
+
+PENALTY_BUGS = KnownBugs({
+    "x_hat = alpha * real + (1 - alpha) * fake: alpha weighs the real sample, 1 - alpha the fake one.":
+        lambda c, r, f, a: ref.gradient_penalty(c, f, r, a),
+    "alpha has shape (B,): reshape it to (B, 1) (one weight per sample, e.g. alpha.view(-1, 1)) before "
+    "multiplying; alpha * real with real (B, D) broadcasts it along the features instead.":
+        lambda c, r, f, a: _penalty_from(c, r, f, a, x_hat=lambda r, f, a: a * r + (1 - a) * f),
+    "The penalty uses the gradient's norm, not its squared norm: (||g|| - 1)^2 with ||g|| = sqrt(sum g^2).":
+        lambda c, r, f, a: _penalty_from(c, r, f, a, norms=lambda g: g.flatten(1).pow(2).sum(1)),
+    "The penalty is two-sided: (||g|| - 1)^2 also where ||g|| < 1, not only max(||g|| - 1, 0)^2.":
+        lambda c, r, f, a: (F.relu(_norms(c, r, f, a) - 1) ** 2).mean(),
+    "One norm per sample: ||g_i|| over sample i's dimensions (g.view(B, -1).norm(dim=1)), not one norm of the "
+    "whole batch's gradient.": lambda c, r, f, a: _penalty_from(c, r, f, a, norms=lambda g: g.norm()),
+    "Each sample's norm is over its own features (dim=1), not over the batch (dim=0).":
+        lambda c, r, f, a: _penalty_from(c, r, f, a, norms=lambda g: g.norm(dim=0)),
+    "Average the per-sample penalties over the batch, not sum them.":
+        lambda c, r, f, a: _penalty_from(c, r, f, a, reduce=torch.sum),
+    "Differentiate critic(x_hat).sum(), not .mean(): with the mean every gradient is divided by the batch size.":
+        lambda c, r, f, a: _penalty_from(c, r, f, a, norms=lambda g: g.flatten(1).norm(dim=1) / len(g)),
+    "The gradient is taken at x_hat, the interpolate, not at the real samples.":
+        lambda c, r, f, a: _penalty_from(c, r, f, a, x_hat=lambda r, f, a: r),
+    "The gradient is taken at x_hat, the interpolate, not at the fake samples.":
+        lambda c, r, f, a: _penalty_from(c, r, f, a, x_hat=lambda r, f, a: f),
+})
+
+
+PENALTY_HINT = ("x_hat = alpha.view(-1, 1) * real + (1 - alpha.view(-1, 1)) * fake; g = torch.autograd.grad("
+                "critic(x_hat).sum(), x_hat, create_graph=True)[0]; penalty = ((g.view(B, -1).norm(dim=1) - 1) ** 2)"
+                ".mean(). Use the alpha you are given: do not draw your own.")
+
+
+def _judge_penalty(run, planned: dict) -> None:
+    call = run.call(planned["probe"])
+    what = f"`{call.description}`"
+    expect_scalar_tensor(call.value(), what=what, dtype=torch.float32, finite=False)
+    critic, args = critic64(planned["spec"], planned["state"]), f64(*planned["inputs"])
+    expect_values(call.value(), ref.gradient_penalty(critic, *args).detach(), what=what, tol=TOL,
+                  known_bugs={h: v.detach() for h, v in PENALTY_BUGS(critic, *args).items()}, hint=PENALTY_HINT)
+
+
+class PenaltyValues(Check):
+    name = "penalty_values"
+    title = "gradient_penalty matches the reference (B x D = 8x5, 1x3, 16x2, 4x12; tanh and leaky-ReLU critics)"
+    CASES = [(8, 5, "tanh"), (1, 3, "leaky_relu"), (16, 2, "leaky_relu"), (4, 12, "tanh")]
+
+    def plan(self, p: Planner):
+        return [_plan_penalty(p, f"penalty{i}", b, d, act) for i, (b, d, act) in enumerate(self.CASES)]
+
+    def judge(self, run, planned):
+        for case in planned:
+            _judge_penalty(run, case)
+        return None
+
+
+class PenaltyAlpha(Check):
+    name = "penalty_alpha_per_sample"
+    title = ("gradient_penalty interpolates each sample with its own alpha: alpha of 0 and 1 give fake and real "
+             "exactly, and B == D does not hide a broadcast along the features")
+
+    def plan(self, p: Planner):
+        alphas = [0.0, 1.0, 0.0, 1.0, 0.3, 0.7]
+        return [_plan_penalty(p, "alpha_square", 6, 6, "tanh", alphas),
+                _plan_penalty(p, "alpha_ends", 5, 3, "tanh", [1.0, 1.0, 0.0, 0.0, 1.0])]
+
+    def judge(self, run, planned):
+        for case in planned:
+            _judge_penalty(run, case)
+        return None
+
+
+class PenaltyDifferentiable(Check):
+    name = "penalty_differentiable"
+    title = ("gradient_penalty is differentiable in the critic's parameters (create_graph=True), "
+             "and the critic's parameters still require grad afterwards")
+
+    def plan(self, p: Planner):
+        probe_x = p.randn(3, 4)
+        return _plan_penalty(p, "penalty_graph", 5, 4, "tanh",
+                             extra_calls=(Call(object="critic", args=(probe_x,)),))
+
+    def judge(self, run, planned):
+        call = run.call(planned["probe"], 0)
+        value = call.value()
+        expect_scalar_tensor(value, what=f"`{call.description}`")
+        if not value.requires_grad:
+            raise CheckFailure(
+                f"`{call.description}` returned a penalty that does not require grad: training the critic on it "
+                "would not change the critic at all.",
+                hint="Pass create_graph=True to torch.autograd.grad, so the gradient g is itself differentiable in "
+                     "the critic's parameters, and do not detach g or the penalty.")
+        after = run.call(planned["probe"], 1)
+        if not after.tensor().requires_grad:
+            raise CheckFailure(f"After your gradient_penalty, `{after.description}` no longer requires grad: the "
+                               "critic's parameters were frozen.",
+                               hint="Mark x_hat with requires_grad_(True); leave the critic's parameters as they are.")
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# the losses
+
+CRITIC_BUGS = KnownBugs({
+    "The critic minimises E[f(fake)] - E[f(real)]: it scores real samples high. Your signs are swapped.":
+        lambda r, f, gp, lambda_gp=10.0: r.mean() - f.mean() + lambda_gp * gp,
+    "Add lambda_gp * penalty: the penalty is missing.": lambda r, f, gp, lambda_gp=10.0: f.mean() - r.mean(),
+    "Use the lambda_gp you are given, not a fixed 10.": lambda r, f, gp, lambda_gp=10.0: f.mean() - r.mean() + 10 * gp,
+    "Average the scores over their batch (mean), not sum them.":
+        lambda r, f, gp, lambda_gp=10.0: f.sum() - r.sum() + lambda_gp * gp,
+    "Subtract the penalty? No: the critic's loss *adds* lambda_gp * penalty.":
+        lambda r, f, gp, lambda_gp=10.0: f.mean() - r.mean() - lambda_gp * gp,
+})
+
+
+def _scores(p: Planner, n: int, column: bool, dtype) -> object:
+    return p.randn(n, 1, dtype=dtype, std=3.0) if column else p.randn(n, dtype=dtype, std=3.0)
+
+
+class CriticLossValues(Differential):
+    name, fn = "critic_loss_values", "critic_loss"
+    title = "critic_loss = mean(fake) - mean(real) + lambda_gp * penalty ((B,) and (B, 1) scores, unequal batches)"
+    # (real batch, fake batch, scores as (B, 1)?, dtype, lambda_gp or None)
+    cases = [(8, 8, False, torch.float32, None), (6, 10, True, torch.float32, None),
+             (5, 3, False, torch.float32, 5.0), (7, 7, True, torch.float64, 2.5), (1, 4, False, torch.float64, None)]
+    tolerances, bugs, scalar = LOSS_TOL, CRITIC_BUGS, True
+    hint = "critic_loss = fake_scores.mean() - real_scores.mean() + lambda_gp * penalty."
+
+    def inputs(self, p, case):
+        br, bf, column, dtype, _ = case
+        return (_scores(p, br, column, dtype), _scores(p, bf, column, dtype),
+                p.add(torch.rand((), generator=p.generator, dtype=torch.float64).to(dtype) * 2))
+
+    def kwargs(self, p, case):
+        return {} if case[4] is None else {"lambda_gp": case[4]}
+
+    def reference(self, real, fake, penalty, lambda_gp=10.0):
+        return ref.critic_loss(real, fake, penalty, lambda_gp)
+
+
+GENERATOR_BUGS = KnownBugs({
+    "The generator minimises -E[f(G(z))]: the minus sign is missing.": lambda f: f.mean(),
+    "The WGAN generator loss is -mean(fake_scores), no log or sigmoid: the scores are not probabilities.":
+        lambda f: F.softplus(-f).mean(),
+    "Average over the batch, not sum.": lambda f: -f.sum(),
+})
+
+
+class GeneratorLossValues(Differential):
+    name, fn = "generator_loss_values", "generator_loss_wgan"
+    title = "generator_loss_wgan = -mean(fake_scores) ((B,) and (B, 1), float32 and float64)"
+    cases = [((9,), torch.float32), ((6, 1), torch.float32), ((1,), torch.float64), ((5, 1), torch.float64)]
+    tolerances, bugs, scalar = LOSS_TOL, GENERATOR_BUGS, True
+    hint = "generator_loss_wgan = -fake_scores.mean()."
+
+    def inputs(self, p, case):
+        return (p.randn(*case[0], dtype=case[1], std=3.0),)
+
+    def reference(self, fake):
+        return ref.generator_loss_wgan(fake)
+
+
+class LossGradients(Check):
+    name = "loss_gradients"
+    title = "Gradients of critic_loss (scores, penalty) and generator_loss_wgan match the reference"
+
+    def plan(self, p: Planner):
+        r, f, gp, g = p.randn(6, 1), p.randn(4, 1), p.add(torch.tensor(0.3)), p.randn(5)
+        calls = [Call(fn="critic_loss", args=(r, f, gp), kwargs={"lambda_gp": 4.0}, grad_wrt=(0, 1, 2)),
+                 Call(fn="generator_loss_wgan", args=(g,), grad_wrt=(0,))]
+        return p.probe("loss_gradients", calls)
+
+    def judge(self, run, probe):
+        critic = run.call(probe, 0)
+        expect_gradients(critic, {0: torch.full((6, 1), -1 / 6, dtype=torch.float64),
+                                  1: torch.full((4, 1), 1 / 4, dtype=torch.float64),
+                                  2: torch.tensor(4.0, dtype=torch.float64)},
+                         names={0: "real_scores", 1: "fake_scores", 2: "penalty"}, tol=TOL,
+                         what="d(critic_loss)/d{name}",
+                         hint="critic_loss = fake_scores.mean() - real_scores.mean() + lambda_gp * penalty.")
+        expect_gradients(run.call(probe, 1), {0: torch.full((5,), -1 / 5, dtype=torch.float64)},
+                         names={0: "fake_scores"}, tol=TOL, what="d(generator_loss_wgan)/d{name}",
+                         hint="generator_loss_wgan = -fake_scores.mean().")
+        return None
+
+
+class Unchanged(InputsUnchanged):
+    title = "No function modifies its inputs in place, and gradient_penalty leaves the critic's parameters alone"
+
+    def probes(self, p: Planner):
+        self.planned = _plan_penalty(p, "inplace_penalty", 6, 3, "leaky_relu")
+        r, f, gp = p.randn(4), p.randn(4), p.add(torch.tensor(0.5))
+        return [(self.planned["probe"], ("critic", "real", "fake", "alpha")),
+                (p.call("inplace_critic_loss", "critic_loss", r, f, gp), ("real_scores", "fake_scores", "penalty")),
+                (p.call("inplace_generator_loss", "generator_loss_wgan", p.randn(4)), ("fake_scores",))]
+
+    def plan(self, p: Planner):
+        return super().plan(p), self.planned
+
+    def judge(self, run, planned):
+        unchanged, penalty = planned
+        super().judge(run, unchanged)
+        call = run.call(penalty["probe"])
+        got = call.state("critic")
+        if any(not torch.equal(got.get(k, torch.empty(0)), v) for k, v in penalty["state"].items()):
+            raise CheckFailure(f"`{call.description}` changed the critic's parameters.",
+                               hint="Only call critic(...) and torch.autograd.grad: no optimizer step, no edits.")
+        return None
+
+
+CHECKS = [PenaltyValues(), PenaltyAlpha(), PenaltyDifferentiable(), CriticLossValues(), GeneratorLossValues(),
+          LossGradients(), Unchanged()]
