@@ -24,6 +24,7 @@ from .forms import EnrolmentCsvForm, ExerciseSettingsForm
 from .permissions import GRADE, MANAGE, course_get_for_staff
 from .selectors import course_get_for_instructor, is_course_staff
 from .services import course_enrol_from_csv, course_rotate_invite_code, course_set_leaderboard_pseudonyms
+from .stats import exercise_student_stats
 
 
 def _course_exercise(user, slug: str, exercise_slug: str, level: str = MANAGE) -> CourseExercise:
@@ -106,9 +107,12 @@ def exercise_settings(request, slug, exercise_slug):
 def exercise_dashboard(request, slug, exercise_slug):
     ce = _course_exercise(request.user, slug, exercise_slug, level=GRADE)
     _, access = course_get_for_staff(user=request.user, slug=slug)
+    stats, per_student = course_exercise_stats(course_exercise=ce), exercise_student_stats(course_exercise=ce)
+    for check in stats["checks"]:
+        check["students_passed"] = per_student["passed"].get(check["name"], 0)
     return render(request, "instructor/exercise_dashboard.html", {
         "ce": ce, "can_manage": access == MANAGE, "course": ce.course, "version": ce.exercise.current_version,
-        "stats": course_exercise_stats(course_exercise=ce),
+        "stats": stats, "per_student": per_student,
         "submissions": course_exercise_submissions(course_exercise=ce)[:500]})
 
 

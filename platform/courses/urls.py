@@ -1,7 +1,7 @@
 """The instructor's pages, namespace `courses` (names are stable: browser tests use them)."""
 from django.urls import path
 
-from . import extension_views, roster_views
+from . import extension_views, gradebook_views, roster_views
 from . import instructor_views as views
 
 app_name = "courses"
@@ -14,6 +14,8 @@ urlpatterns = [
     path("<slug:slug>/add-exercise/", roster_views.exercise_add, name="exercise_add"),
     path("<slug:slug>/enrol/", views.enrol_csv, name="enrol_csv"),
     path("<slug:slug>/invite-code/rotate/", views.invite_rotate, name="invite_rotate"),
+    path("<slug:slug>/gradebook/", gradebook_views.gradebook_page, name="gradebook"),
+    path("<slug:slug>/gradebook-<str:flavour>.csv", gradebook_views.gradebook_csv, name="gradebook_csv"),
     path("<slug:slug>/grades.csv", views.grades_csv, name="grades_csv"),
     path("<slug:slug>/leaderboard-pseudonyms/", views.leaderboard_pseudonyms, name="leaderboard_pseudonyms"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/", views.exercise_dashboard, name="exercise_dashboard"),
