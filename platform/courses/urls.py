@@ -1,7 +1,7 @@
 """The instructor's pages, namespace `courses` (names are stable: browser tests use them)."""
 from django.urls import path
 
-from . import extension_views, gradebook_views, roster_views
+from . import extension_views, gradebook_views, roster_views, similarity_views
 from . import instructor_views as views
 
 app_name = "courses"
@@ -25,5 +25,9 @@ urlpatterns = [
     path("<slug:slug>/exercises/<slug:exercise_slug>/extensions/", extension_views.extensions, name="extensions"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/extensions/<int:extension_id>/revoke/",
          extension_views.extension_delete, name="extension_revoke"),
+    path("<slug:slug>/exercises/<slug:exercise_slug>/similarity/", similarity_views.similarity_report,
+         name="similarity"),
+    path("<slug:slug>/exercises/<slug:exercise_slug>/similarity/<int:a_id>-<int:b_id>/",
+         similarity_views.similarity_pair, name="similarity_pair"),
     path("submissions/<int:submission_id>/regrade/", views.regrade_submission, name="submission_regrade"),
 ]
