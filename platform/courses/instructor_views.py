@@ -122,6 +122,19 @@ def _regrade_at(request) -> str:
 
 
 @login_required
+def exercise_regrade_all_confirm(request, slug, exercise_slug):
+    """Asks before regrading everything: how many gradings it queues, at which version (no JavaScript needed)."""
+    ce = _course_exercise(request.user, slug, exercise_slug, level=GRADE)
+    subs = Submission.objects.filter(course_exercise=ce)
+    return render(request, "instructor/regrade_confirm.html", {
+        "ce": ce, "course": ce.course, "version": ce.exercise.current_version,
+        "at": "submitted" if request.GET.get("at") == "submitted" else "current",
+        "count": subs.exclude(status__in=Submission.PENDING).count(),
+        "pending": subs.filter(status__in=Submission.PENDING).count(),
+        "students": subs.values("user_id").distinct().count()})
+
+
+@login_required
 @require_POST
 def exercise_regrade_all(request, slug, exercise_slug):
     ce = _course_exercise(request.user, slug, exercise_slug, level=GRADE)

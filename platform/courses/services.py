@@ -192,24 +192,34 @@ def _parse_enrolment_csv(data: bytes) -> list[tuple[int, str, str, str]]:
     return parsed
 
 
+CSV_CONFLICT = ("line {line}: this username and e-mail address cannot be enrolled together; check both, or ask "
+                "the student to join with the invite code")
+
+
 def course_enrol_from_csv(*, course: Course, data: bytes) -> list[EnrolledRow]:
     """Enrols the students of a CSV file (username,email[,name]; a header line is optional).
 
-    A new username gets an account with a random one-time password (returned here, to be shown
-    once; only its hash is stored); an existing user with that username is linked if the email
-    matches. Every row is checked before anything is written, and the writes are one transaction:
-    a bad file stores nothing."""
+    A row whose username and e-mail address are both new gets an account with a random one-time
+    password (returned here, to be shown once; only its hash is stored) that must be changed at first
+    login. A row is linked to an existing account only when the account's username *and* its e-mail
+    address match the row (an account without an e-mail address is never linked: a CSV must not take
+    over an account by naming it). Nothing is ever written into an existing account. Every other row
+    (a username or an e-mail address in use, whichever it is) gets the same message, so the file cannot
+    be used to find out which usernames or addresses have accounts. Every row is checked before anything
+    is written, and the writes are one transaction: a bad file stores nothing."""
+    from accounts.services import user_require_password_change
+
     rows = _parse_enrolment_csv(data)
     User = get_user_model()
     errors, plan = [], []
     for line, username, email, name in rows:
         user = User.objects.filter(username__iexact=username).first()
         if user is not None:
-            if user.email and user.email.lower() != email.lower():
-                errors.append(f"line {line}: the account {user.username!r} exists with a different email address")
+            if not user.email or user.email.lower() != email.lower():
+                errors.append(CSV_CONFLICT.format(line=line))
                 continue
         elif User.objects.filter(email__iexact=email).exists():
-            errors.append(f"line {line}: {email!r} belongs to another account (not {username!r})")
+            errors.append(CSV_CONFLICT.format(line=line))
             continue
         plan.append((username, email, name, user))
     if errors:
@@ -225,13 +235,11 @@ def course_enrol_from_csv(*, course: Course, data: bytes) -> list[EnrolledRow]:
                 user.set_password(password)
                 user.full_clean()
                 user.save()
-            elif not user.email:
-                user.email = email
-                user.save(update_fields=["email"])
+                user_require_password_change(user)
             existing = Enrollment.objects.filter(user=user, course=course).first()
             if existing is None:
                 Enrollment.objects.create(user=user, course=course, role=Enrollment.Role.STUDENT)
-            # an instructor listed in the file stays an instructor
+            # an instructor or TA listed in the file keeps their role
             done.append(EnrolledRow(username=user.username, email=email, name=name, created=password is not None,
                                     password=password, already_enrolled=existing is not None))
     return done

@@ -22,6 +22,8 @@ urlpatterns = [
     path("<slug:slug>/exercises/<slug:exercise_slug>/settings/", views.exercise_settings, name="exercise_settings"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/regrade/", views.exercise_regrade_all,
          name="exercise_regrade_all"),
+    path("<slug:slug>/exercises/<slug:exercise_slug>/regrade/confirm/", views.exercise_regrade_all_confirm,
+         name="exercise_regrade_all_confirm"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/extensions/", extension_views.extensions, name="extensions"),
     path("<slug:slug>/exercises/<slug:exercise_slug>/extensions/<int:extension_id>/revoke/",
          extension_views.extension_delete, name="extension_revoke"),
