@@ -10,7 +10,7 @@ from __future__ import annotations
 from .checkbase import Check
 from .checklib.bugs import KnownBugs, first_match
 from .checklib.grads import autograd_grads, bug_grads, expect_gradients
-from .checklib.state import StateDiff, compare_states, snapshot
+from .checklib.state import StateDiff, build_objects, compare_states, default_init, snapshot
 from .checklib.stats import (
     Test,
     correlation,
@@ -43,7 +43,9 @@ from .checklib.values import (
     as_number,
     close,
     expect_close,
+    expect_equal,
     expect_finite,
+    expect_floats,
     expect_scalar_tensor,
     expect_tensor,
     expect_values,
@@ -61,9 +63,9 @@ __all__ = [
     "Call", "CallOutput", "Case", "Check", "CheckFailure", "DEFAULT_TOLERANCES", "Differential", "Gradients",
     "InputsUnchanged", "KnownBugs", "ObjectRef", "Planned", "Planner", "Returns", "Run", "StateDiff", "TableCheck",
     "TensorRef", "TensorValue", "Test", "Tol", "Tolerances", "Unchanged", "as_number", "autograd_grads", "bug_grads",
-    "close", "compare_states", "correlation", "correlation_bound", "dkw_bound", "expect_close", "expect_finite",
-    "expect_gradients", "expect_scalar_tensor", "expect_tensor", "expect_unmutated", "expect_values", "f64",
-    "first_match", "grid", "independence_test", "input_dtype", "ks_distance", "ks_test", "mean_test",
-    "nan_pattern_bug", "normal_two_sided_bound", "show_tensor", "snapshot", "tol_for", "untrusted", "variance_test",
-    "within",
+    "build_objects", "close", "compare_states", "correlation", "correlation_bound", "default_init", "dkw_bound",
+    "expect_close", "expect_equal", "expect_finite", "expect_floats", "expect_gradients", "expect_scalar_tensor",
+    "expect_tensor", "expect_unmutated", "expect_values", "f64", "first_match", "grid", "independence_test",
+    "input_dtype", "ks_distance", "ks_test", "mean_test", "nan_pattern_bug", "normal_two_sided_bound", "show_tensor",
+    "snapshot", "tol_for", "untrusted", "variance_test", "within",
 ]

@@ -195,10 +195,8 @@ def _t(p: Planner, B: int, T: int, *, edges: bool) -> TensorRef:
     """(B,) int64 timesteps; t[0] = 0 and, with edges, t[-1] = T - 1; otherwise all < T - 1."""
     t = torch.randint(0, T - 1, (B,), generator=p.generator, dtype=torch.int64)
     t[0] = 0
-    if edges and B > 1:
-        t[-1] = T - 1
-    elif edges:
-        t[0] = T - 1
+    if edges:
+        t[-1] = T - 1  # for B = 1 that is t[0]
     return p.add(t)
 
 

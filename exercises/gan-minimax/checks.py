@@ -12,7 +12,6 @@ trusted side and says which one (if any) the submission's parameters match.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import partial
 
@@ -24,6 +23,7 @@ from grader.checks import (
     Check,
     CheckFailure,
     Differential,
+    Gradients,
     InputsUnchanged,
     KnownBugs,
     ObjectRef,
@@ -31,18 +31,16 @@ from grader.checks import (
     Returns,
     Run,
     Tol,
-    autograd_grads,
-    bug_grads,
+    build_objects,
     close,
     compare_states,
-    expect_gradients,
+    default_init,
+    expect_floats,
     first_match,
     show_tensor,
     snapshot,
-    untrusted,
 )
 from grader.harness.objects import mlp
-from grader.outputs import TensorValue, type_name
 from reference_models import gan as ref
 
 # tolerances (float32 computations; the contract asks for tighter than 1e-3 here)
@@ -67,9 +65,7 @@ LOSS_HINT = ("Compute from logits with the softplus identities: -log D(x) = soft
 
 
 
-# ---------------------------------------------------------------------------------------------
-# losses: reference and typical bugs (all on float64 copies)
-# ---------------------------------------------------------------------------------------------
+# --- losses: reference and typical bugs (all on float64 copies) ------------------------------------------
 
 D_BUGS = KnownBugs({
     "Each expectation is the mean over its own batch and the two means are added: do not average the real and "
@@ -104,52 +100,55 @@ G_BUGS = KnownBugs({
 })
 
 
+def _loss(*logits):
+    """The reference loss of a case: discriminator_loss(real, fake) or generator_loss(fake)."""
+    return (ref.discriminator_loss if len(logits) == 2 else ref.generator_loss)(*logits)
+
+
+def _loss_fn(logits) -> str:
+    return "discriminator_loss" if len(logits) == 2 else "generator_loss"
+
+
 class LossValues(Differential):
-    """A loss against the reference on batches of several sizes; a one-element result counts as a number."""
+    """A loss against the reference: a case of two logit batches (their shapes) calls discriminator_loss, of one
+    generator_loss; a one-element result counts as a number."""
 
     tolerances, keep_dtype, numbers = LOSS_TOL, False, True
+    reference, function = staticmethod(_loss), staticmethod(_loss_fn)
+
+    def inputs(self, p, case):
+        return tuple(p.randn(*shape, std=2.0) for shape in case)
+
+    def known_bugs(self, case):
+        return (D_BUGS if len(case.args) == 2 else G_BUGS)(*case.args64())
 
 
 class DiscriminatorLossValues(LossValues):
-    name, fn, bugs = "discriminator_loss_values", "discriminator_loss", D_BUGS
+    name = "discriminator_loss_values"
     title = ("discriminator_loss matches -E[log D(x)] - E[log(1 - D(G(z)))] (batch sizes 1 to 8, real and fake "
              "batches of different sizes)")
     cases = [((8,), (8,)), ((1,), (1,)), ((5,), (3,)), ((2,), (7,)), ((4, 1), (6, 1))]
     hint = ("discriminator_loss(real_logits, fake_logits) = mean(softplus(-real_logits)) + "
             "mean(softplus(fake_logits)), each mean over its own batch.")
 
-    def inputs(self, p, case):
-        return p.randn(*case[0], std=2.0), p.randn(*case[1], std=2.0)
-
-    def reference(self, real, fake):
-        return ref.discriminator_loss(real, fake)
-
 
 class GeneratorLossValues(LossValues):
-    name, fn, bugs = "generator_loss_values", "generator_loss", G_BUGS
+    name = "generator_loss_values"
     title = "generator_loss matches the non-saturating loss -E[log D(G(z))] (batch sizes 1 to 16)"
-    cases = [(8,), (1,), (16,), (5, 1)]
+    cases = [((8,),), ((1,),), ((16,),), ((5, 1),)]
     hint = "generator_loss(fake_logits) = mean(softplus(-fake_logits)) = -mean(log D(G(z)))."
-
-    def inputs(self, p, shape):
-        return (p.randn(*shape, std=2.0),)
-
-    def reference(self, fake):
-        return ref.generator_loss(fake)
 
 
 class LossesScalarAndDtype(Returns):
     name, scalar = "losses_scalar_and_dtype", True
     title = "Both losses return a 0-dim tensor of the input's dtype (float32 and float64)"
-    cases = [(fn, dtype) for dtype in (torch.float32, torch.float64) for fn in ("discriminator_loss", "generator_loss")]
+    cases = [(shapes, dtype) for dtype in (torch.float32, torch.float64) for shapes in (((4, 1), (3, 1)), ((6, 1),))]
 
     def function(self, case):
-        return case[0]
+        return _loss_fn(case[0])
 
     def inputs(self, p, case):
-        fn, dtype = case
-        return (p.randn(4, 1, dtype=dtype), p.randn(3, 1, dtype=dtype)) if fn == "discriminator_loss" else \
-            (p.randn(6, 1, dtype=dtype),)
+        return tuple(p.randn(*shape, dtype=case[1]) for shape in case[0])
 
 
 _RAMP, _EXTREMES = torch.linspace(-50.0, 50.0, 11), torch.tensor([-50.0, -30.0, -17.0, 17.0, 30.0, 50.0])
@@ -166,44 +165,30 @@ class LossesStable(LossValues):
     hint = ("Torch's log(sigmoid(x)) or clamped probabilities lose exactness at large |x|. "
             + LOSS_HINT + " If the loss-value checks fail too, fix those first.")
 
-    def function(self, case):
-        return "discriminator_loss" if len(case) == 2 else "generator_loss"
-
     def inputs(self, p, case):
         return tuple(p.add(t) for t in case)
-
-    def expected(self, case):
-        return (ref.discriminator_loss if len(case.args) == 2 else ref.generator_loss)(*case.args64())
-
-    def known_bugs(self, case):
-        return (D_BUGS if len(case.args) == 2 else G_BUGS)(*case.args64())
 
     def what(self, call, case):
         return f"`{call.description}` with logits " + " and ".join(show_tensor(t, limit=11) for t in case.args)
 
 
-class LossGradients(Check):
-    name = "loss_gradients"
+class LossGradients(Gradients):
+    name, tolerances, grad_what = "loss_gradients", GRAD_TOL, "d loss / d {name} for `{call}`"
     title = "Gradients of both losses with respect to the logits match the reference"
+    cases, reference, function = [(7, 5), (6,)], staticmethod(_loss), staticmethod(_loss_fn)
+    hint = ("d/dx softplus(-x) = sigmoid(x) - 1 and d/dx softplus(x) = sigmoid(x), each "
+            "divided by its batch size. If the loss-value checks fail too, fix those first.")
+    missing_hint = ("The loss must be differentiable with respect to the logits: do not use `.item()`, "
+                    "`.detach()`, `torch.no_grad()` or `torch.tensor(...)` on the way to the result.")
 
-    def plan(self, p):
-        r, f = p.randn(7, std=3.0), p.randn(5, std=3.0)
-        g = p.randn(6, std=3.0)
-        p.probe("grad_d", [Call(fn="discriminator_loss", args=(r, f), grad_wrt=(0, 1))])
-        p.probe("grad_g", [Call(fn="generator_loss", args=(g,), grad_wrt=(0,))])
-        return {"grad_d": (r.value, f.value), "grad_g": (g.value,)}
+    def inputs(self, p, case):
+        return tuple(p.randn(n, std=3.0) for n in case)
 
-    def judge(self, run, planned):
-        for probe_id, fn, bugs, names in [("grad_d", ref.discriminator_loss, D_BUGS, ("real_logits", "fake_logits")),
-                                          ("grad_g", ref.generator_loss, G_BUGS, ("fake_logits",))]:
-            inputs, wrt = planned[probe_id], range(len(names))
-            expect_gradients(
-                run.call(probe_id), dict(enumerate(autograd_grads(fn, inputs, wrt))), names=dict(enumerate(names)),
-                tol=GRAD_TOL, what="d loss / d {name} for `{call}`", known_bugs=bug_grads(bugs, inputs, wrt),
-                hint=("d/dx softplus(-x) = sigmoid(x) - 1 and d/dx softplus(x) = sigmoid(x), each "
-                      "divided by its batch size. If the loss-value checks fail too, fix those first."),
-                missing_hint=("The loss must be differentiable with respect to the logits: do not use `.item()`, "
-                              "`.detach()`, `torch.no_grad()` or `torch.tensor(...)` on the way to the result."))
+    def names(self, case):
+        return dict(enumerate(("real_logits", "fake_logits")[2 - len(case.args):]))
+
+    def bug_table(self, case):
+        return D_BUGS if len(case.args) == 2 else G_BUGS
 
 
 class Unchanged(InputsUnchanged):
@@ -213,30 +198,10 @@ class Unchanged(InputsUnchanged):
         r, f, g = p.randn(6), p.randn(4), p.randn(5)
         return [(p.call("inplace_d", "discriminator_loss", r, f), ("real_logits", "fake_logits")),
                 (p.call("inplace_g", "generator_loss", g), ("fake_logits",)),
-                (_sgd_plan(p)["probe"], {4: "real", 5: "z"}, 0, True)]
+                (_steps(p, "sgd")["probe"], {4: "real", 5: "z"}, 0, True)]
 
 
-# ---------------------------------------------------------------------------------------------
-# train_step: reference, known-buggy variants, probes
-# ---------------------------------------------------------------------------------------------
-
-def _correct_with(d_loss_fn, g_loss_fn):
-    """The contract's train_step, with other loss functions (to simulate a loss bug inside train_step)."""
-
-    def step(G, D, opt_G, opt_D, real, z):
-        opt_D.zero_grad()
-        fake = G(z)
-        d_loss = d_loss_fn(D(real), D(fake.detach()))
-        d_loss.backward()
-        opt_D.step()
-        opt_G.zero_grad()
-        g_loss = g_loss_fn(D(fake))
-        g_loss.backward()
-        opt_G.step()
-        return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
-
-    return step
-
+# --- train_step: reference, known-buggy variants, probes -------------------------------------------------
 
 def _old_d(G, D, opt_G, opt_D, real, z):
     """Both losses from one forward pass: the generator step sees D before its update."""
@@ -266,8 +231,9 @@ def _g_first_fresh_fake(G, D, opt_G, opt_D, real, z):
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
 
-def _variant(*, detach=True, zero_d="start", zero_g="step2", d_steps=1, g_loss_detached=False, d_step_in_step2=False):
-    """A train_step with one deviation from the contract (zero_*: "start", "step2", "after_step" or None)."""
+def _variant(*, detach=True, zero_d="start", zero_g="step2", d_steps=1, g_loss_detached=False, d_step_in_step2=False,
+             d_loss_fn=ref.discriminator_loss, g_loss_fn=ref.generator_loss):
+    """The contract's train_step with one deviation (zero_*: "start", "step2", "after_step" or None; a loss bug)."""
 
     def step(G, D, opt_G, opt_D, real, z):
         if zero_d == "start":
@@ -275,7 +241,7 @@ def _variant(*, detach=True, zero_d="start", zero_g="step2", d_steps=1, g_loss_d
         if zero_g == "start":
             opt_G.zero_grad()
         fake = G(z)
-        d_loss = ref.discriminator_loss(D(real), D(fake.detach() if detach else fake))
+        d_loss = d_loss_fn(D(real), D(fake.detach() if detach else fake))
         d_loss.backward(retain_graph=not detach)
         for _ in range(d_steps):
             opt_D.step()
@@ -283,7 +249,7 @@ def _variant(*, detach=True, zero_d="start", zero_g="step2", d_steps=1, g_loss_d
             opt_D.zero_grad()
         if zero_g == "step2":
             opt_G.zero_grad()
-        g_loss = ref.generator_loss(D(fake.detach() if g_loss_detached else fake))
+        g_loss = g_loss_fn(D(fake.detach() if g_loss_detached else fake))
         if g_loss.requires_grad:
             g_loss.backward()
         if d_step_in_step2:
@@ -323,71 +289,40 @@ VARIANTS: list[tuple[str, Callable]] = [
     ("G did not learn: the generator's loss must flow back through D into G, so do not compute D(fake) on "
      "fake.detach() or under torch.no_grad() in the generator step.", _variant(g_loss_detached=True)),
 ]
-for _hint, _fn in list(D_BUGS.items())[:5]:
-    VARIANTS.append(("The parameters match a train_step whose discriminator_loss has this bug: " + _hint
-                     + _LOSSES_FIRST, _correct_with(_fn, ref.generator_loss)))
-for _hint, _fn in G_BUGS.items():
-    VARIANTS.append(("The parameters match a train_step whose generator_loss has this bug: " + _hint
-                     + _LOSSES_FIRST, _correct_with(ref.discriminator_loss, _fn)))
+VARIANTS += [(f"The parameters match a train_step whose {loss} has this bug: {hint}{_LOSSES_FIRST}",
+              _variant(**{f"{loss[0]}_loss_fn": fn}))
+             for loss, bugs in (("discriminator_loss", list(D_BUGS.items())[:5]), ("generator_loss", G_BUGS.items()))
+             for hint, fn in bugs]
 VARIANTS.append(("The parameters match a train_step whose losses are sums over the batch: take the mean over each "
                  "batch, not the sum." + _LOSSES_FIRST,
-                 _correct_with(lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
-                               lambda f: F.softplus(-f).sum())))
+                 _variant(d_loss_fn=lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
+                          g_loss_fn=lambda f: F.softplus(-f).sum())))
 
 
-def _random_state(p: Planner, spec: dict) -> dict[str, torch.Tensor]:
-    """PyTorch's default Linear init (uniform, bound 1/sqrt(fan_in)), drawn from the grading's generator."""
-    net = mlp(spec["sizes"], spec["activation"], spec["out_activation"])
-    state = {}
-    for name, t in net.state_dict().items():
-        fan_in = t.shape[1] if t.dim() == 2 else None
-        if fan_in is None:  # a bias: fan_in of its weight
-            fan_in = net.state_dict()[name.replace("bias", "weight")].shape[1]
-        bound = 1.0 / math.sqrt(fan_in)
-        u = torch.rand(t.shape, generator=p.generator, dtype=torch.float64) * 2 - 1
-        state[name] = (u * bound).to(torch.float32)
-    return state
+def _steps(p: Planner, kind: str) -> dict:
+    """Two train_step calls on tiny seeded networks, G's and D's parameters recorded after each (one probe per
+    optimizer, shared by the checks)."""
+    def plan(q: Planner) -> dict:
+        objects = {"G": {"type": "mlp", **G_SPEC, "state": default_init(q, mlp(**G_SPEC))},
+                   "D": {"type": "mlp", **D_SPEC, "state": default_init(q, mlp(**D_SPEC))},
+                   "opt_G": {"type": kind, "params_of": "G", "options": OPTIMIZERS[kind]["options"]},
+                   "opt_D": {"type": kind, "params_of": "D", "options": OPTIMIZERS[kind]["options"]}}
+        batch = 6 if kind == "sgd" else 5
+        batches = [(q.randn(batch, X_DIM), q.randn(batch, Z_DIM)) for _ in range(2)]
+        calls = [Call(fn="train_step", args=(*map(ObjectRef, objects), real, z), record_state=("G", "D"))
+                 for real, z in batches]
+        return {"probe": q.probe(f"{kind}_steps", calls, objects=objects), "kind": kind, "objects": objects,
+                "batches": [(r.value, z.value) for r, z in batches], "batch": batch}
 
-
-def _plan_steps(p: Planner, kind: str, batch: int) -> dict:
-    g_state, d_state = _random_state(p, G_SPEC), _random_state(p, D_SPEC)
-    batches = [(p.randn(batch, X_DIM), p.randn(batch, Z_DIM)) for _ in range(2)]
-    options = OPTIMIZERS[kind]["options"]
-    objects = {
-        "G": {"type": "mlp", **G_SPEC, "state": g_state},
-        "D": {"type": "mlp", **D_SPEC, "state": d_state},
-        "opt_G": {"type": kind, "params_of": "G", "options": options},
-        "opt_D": {"type": kind, "params_of": "D", "options": options},
-    }
-    nets = tuple(ObjectRef(n) for n in ("G", "D", "opt_G", "opt_D"))
-    calls = [Call(fn="train_step", args=(*nets, real, z), record_state=("G", "D")) for real, z in batches]
-    probe_id = p.probe(f"{kind}_steps", calls, objects=objects)
-    return {"probe": probe_id, "kind": kind, "g_state": g_state, "d_state": d_state,
-            "batches": [(r.value, z.value) for r, z in batches], "batch": batch}
-
-
-def _sgd_plan(p: Planner) -> dict:
-    return p.shared("sgd_steps", lambda q: _plan_steps(q, "sgd", 6))
-
-
-def _adam_plan(p: Planner) -> dict:
-    return p.shared("adam_steps", lambda q: _plan_steps(q, "adam", 5))
-
+    return p.shared(f"{kind}_steps", plan)
 
 
 def simulate(step: Callable, planned: dict) -> list[dict]:
     """Run a train_step on the trusted side from the probe's initial weights: state and losses after each call."""
-    G = mlp(G_SPEC["sizes"], G_SPEC["activation"], G_SPEC["out_activation"])
-    D = mlp(D_SPEC["sizes"], D_SPEC["activation"], D_SPEC["out_activation"])
-    G.load_state_dict(planned["g_state"])
-    D.load_state_dict(planned["d_state"])
-    options = {k: tuple(v) if isinstance(v, list) else v for k, v in OPTIMIZERS[planned["kind"]]["options"].items()}
-    opt = torch.optim.SGD if planned["kind"] == "sgd" else torch.optim.Adam
-    opt_G, opt_D = opt(G.parameters(), **options), opt(D.parameters(), **options)
-    out = []
+    objects, out = build_objects(planned["objects"]), []
     for real, z in planned["batches"]:
-        losses = step(G, D, opt_G, opt_D, real.clone(), z.clone())  # before the snapshot: the state after the call
-        out.append({**snapshot(G=G, D=D), "losses": losses})
+        losses = step(*objects.values(), real.clone(), z.clone())  # before the snapshot: the state after the call
+        out.append({"state": snapshot(G=objects["G"], D=objects["D"]), "losses": losses})
     return out
 
 
@@ -399,14 +334,11 @@ def _simulations(planned: dict) -> tuple[list[dict], list[tuple[str, list[dict]]
     return planned["_sims"]
 
 
-def _states(states: dict) -> dict:
-    return {"G": states["G"], "D": states["D"]}
-
-
 def _matching_variant(got: list[dict], reference: list[dict], variants, calls: range) -> str | None:
     """The first known-buggy variant that differs from the reference on these calls and matches the student."""
-    return first_match(got, variants, lambda g, v: all(not compare_states(g[j], _states(v[j]), BUG_TOL) for j in calls),
-                       reference, lambda v, r: any(compare_states(v[j], _states(r[j]), PARAM_TOL) for j in calls))
+    return first_match(got, variants, lambda g, v: all(not compare_states(g[j], v[j]["state"], BUG_TOL) for j in calls),
+                       reference, lambda v, r: any(compare_states(v[j]["state"], r[j]["state"], PARAM_TOL)
+                                                   for j in calls))
 
 
 def _compare_steps(run: Run, planned: dict, indices: list[int]) -> None:
@@ -415,7 +347,7 @@ def _compare_steps(run: Run, planned: dict, indices: list[int]) -> None:
     got = [{"G": c.state("G"), "D": c.state("D")} for c in calls]
     reference, variants = _simulations(planned)
     for i in indices:
-        diff = compare_states(got[i], _states(reference[i]), PARAM_TOL)
+        diff = compare_states(got[i], reference[i]["state"], PARAM_TOL)
         if not diff:
             continue
         detail, expected, got_text = diff.first()
@@ -431,7 +363,7 @@ def _compare_steps(run: Run, planned: dict, indices: list[int]) -> None:
 
 
 def _generic_hint(got: list[dict], reference: list[dict], i: int, nets: list[str]) -> str:
-    earlier_ok = i > 0 and not any(compare_states(got[j], _states(reference[j]), PARAM_TOL) for j in range(i))
+    earlier_ok = i > 0 and not any(compare_states(got[j], reference[j]["state"], PARAM_TOL) for j in range(i))
     if earlier_ok:
         return ("The parameters are right after the first call but not after the next: something carries over "
                 "between calls. Zero D's gradients at the start of the discriminator step and G's gradients at the "
@@ -447,65 +379,17 @@ def _generic_hint(got: list[dict], reference: list[dict], i: int, nets: list[str
     return " ".join(parts) + " If discriminator_loss or generator_loss fail their own checks, fix them first."
 
 
+class TrainStepParameters(Check):
+    """G's and D's parameters after the calls `after` of the `kind` probe, against the reference train_step's."""
 
-class TrainStepOneCallSGD(Check):
-    name = "train_step_one_call_sgd"
-    title = "One train_step with SGD moves G's and D's parameters exactly as the contract's update order does"
-
-    def plan(self, p):
-        return _sgd_plan(p)
-
-    def judge(self, run, planned):
-        _compare_steps(run, planned, [0])
-
-
-class TrainStepTwoCallsSGD(Check):
-    name = "train_step_two_calls_sgd"
-    title = "Two consecutive train_steps with SGD give the reference parameters (nothing leaks between calls)"
+    def __init__(self, name: str, kind: str, after: list[int], title: str):
+        self.name, self.kind, self.after, self.title = name, kind, after, title
 
     def plan(self, p):
-        return _sgd_plan(p)
+        return _steps(p, self.kind)
 
     def judge(self, run, planned):
-        _compare_steps(run, planned, [1])
-
-
-class TrainStepAdam(Check):
-    name = "train_step_adam"
-    title = "Two consecutive train_steps with Adam give the reference parameters after each call"
-
-    def plan(self, p):
-        return _adam_plan(p)
-
-    def judge(self, run, planned):
-        _compare_steps(run, planned, [0, 1])
-
-
-def _returned_losses(call, what: str) -> dict:
-    """train_step's result: exactly {"d_loss": float, "g_loss": float}."""
-    value = call.value()
-    if not isinstance(value, dict):
-        raise CheckFailure(f"{what} is not a dict.", expected='{"d_loss": <float>, "g_loss": <float>}',
-                           got=type_name(value),
-                           hint='End train_step with `return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}`.')
-    if set(value) != {"d_loss", "g_loss"}:
-        raise CheckFailure(f"{what} has the wrong keys.", expected='exactly the keys "d_loss" and "g_loss"',
-                           got="keys " + ", ".join(untrusted(repr(k)) for k in value),
-                           hint='Return exactly `{"d_loss": d_loss.item(), "g_loss": g_loss.item()}`.')
-    for key, v in value.items():
-        if isinstance(v, TensorValue):
-            raise CheckFailure(
-                f'{what}: "{key}" is a tensor, not a Python float.', expected="a Python float",
-                got=f"a tensor of shape {tuple(v.data.shape)}" + (" that requires grad" if v.requires_grad else ""),
-                hint=f"Return `{key}.item()`: a tensor keeps its autograd graph alive, and logging code "
-                     "expects plain numbers.")
-        if isinstance(v, str) and v in ("nan", "inf", "-inf"):
-            raise CheckFailure(f'{what}: "{key}" is {v}.', expected="a finite float", got=v,
-                               hint="The loss is not finite: check the loss functions' stability.")
-        if not isinstance(v, float) or isinstance(v, bool):
-            raise CheckFailure(f'{what}: "{key}" is not a Python float.', expected="a Python float",
-                               got=type_name(v), hint=f"Return `{key}.item()`.")
-    return value
+        _compare_steps(run, planned, self.after)
 
 
 class TrainStepReturns(Check):
@@ -513,14 +397,15 @@ class TrainStepReturns(Check):
     title = 'train_step returns {"d_loss": float, "g_loss": float}: the two losses as Python floats'
 
     def plan(self, p):
-        return _sgd_plan(p)
+        return _steps(p, "sgd")
 
     def judge(self, run, planned):
         reference, variants = _simulations(planned)
         for i in range(len(planned["batches"])):
             call = run.call(planned["probe"], i)
             what = f"The value returned by `{call.description}` (call {i + 1} of {len(planned['batches'])})"
-            value = _returned_losses(call, what)
+            value = expect_floats(call.value(), ("d_loss", "g_loss"), what=what, fn="train_step",
+                                  nonfinite_hint="The loss is not finite: check the loss functions' stability.")
             expected = reference[i]["losses"]
             for key, other in (("d_loss", "g_loss"), ("g_loss", "d_loss")):
                 got = value[key]
@@ -540,4 +425,11 @@ class TrainStepReturns(Check):
 
 
 CHECKS = [DiscriminatorLossValues(), GeneratorLossValues(), LossesScalarAndDtype(), LossesStable(), LossGradients(),
-          Unchanged(), TrainStepOneCallSGD(), TrainStepTwoCallsSGD(), TrainStepAdam(), TrainStepReturns()]
+          Unchanged(),
+          TrainStepParameters("train_step_one_call_sgd", "sgd", [0], "One train_step with SGD moves G's and D's "
+                              "parameters exactly as the contract's update order does"),
+          TrainStepParameters("train_step_two_calls_sgd", "sgd", [1], "Two consecutive train_steps with SGD give "
+                              "the reference parameters (nothing leaks between calls)"),
+          TrainStepParameters("train_step_adam", "adam", [0, 1], "Two consecutive train_steps with Adam give the "
+                              "reference parameters after each call"),
+          TrainStepReturns()]

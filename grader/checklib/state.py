@@ -1,12 +1,16 @@
-"""State after a call: the parameters of objects (Call.record_state) against the reference's."""
+"""State after a call: the parameters of objects (Call.record_state) against the reference's, and
+the trusted twins of a probe's objects (the same networks, weights and optimizers) to compute it."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from ..feedback import show_tensor
+from ..harness.objects import build
 from .values import Tol, within
 
 States = Mapping[str, Mapping[str, torch.Tensor]]  # object name -> parameter name -> tensor
@@ -15,6 +19,28 @@ States = Mapping[str, Mapping[str, torch.Tensor]]  # object name -> parameter na
 def snapshot(**objects: torch.nn.Module) -> dict[str, dict[str, torch.Tensor]]:
     """Detached copies of the state_dicts of trusted-side objects, to compare with recorded state."""
     return {name: {k: v.detach().clone() for k, v in obj.state_dict().items()} for name, obj in objects.items()}
+
+
+def default_init(p: Any, module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A state for `module` drawn as PyTorch initialises nn.Linear (weights and biases uniform in
+    +-1/sqrt(fan_in)), from the grading's seeded generator `p.generator`, in state_dict order (float32)."""
+    state = module.state_dict()
+    out = {}
+    for name, t in state.items():
+        fan_in = (t if t.dim() == 2 else state[name.replace("bias", "weight")]).shape[1]  # a bias: its weight's
+        u = torch.rand(t.shape, generator=p.generator, dtype=torch.float64) * 2 - 1
+        out[name] = (u * (1.0 / math.sqrt(fan_in))).to(torch.float32)
+    return out
+
+
+def build_objects(specs: Mapping[str, dict]) -> dict[str, Any]:
+    """The trusted twins of a probe's `objects` ({name: spec}, states as tensors, as planned), built in
+    order as the sandbox builds them: "mlp" networks and "sgd"/"adam" optimizers (never student code)."""
+    built: dict[str, Any] = {}
+    for name, spec in specs.items():
+        tensors = dict(spec.get("state", {}))
+        built[name] = build({**spec, "state": {k: k for k in tensors}} if tensors else spec, tensors, built, None)
+    return built
 
 
 @dataclass

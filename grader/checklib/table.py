@@ -227,13 +227,18 @@ class Gradients(TableCheck):
     def grad_hint(self, call: CallOutput, case: Planned) -> str | Mapping | None:
         return self.hint
 
+    def bug_table(self, case: Planned) -> KnownBugs | None:
+        """The bug simulators of this case (one table may cover several functions)."""
+        return self.bugs
+
     def judge_case(self, call: CallOutput, case: Planned) -> None:
         args, kwargs, up, wrt = case.args64(), case.kwargs64(), case.upstream64(), case.call.grad_wrt
+        bugs = self.bug_table(case)
         expected = autograd_grads(lambda *a: self.reference(*a, **kwargs), args, wrt, up)
         expect_gradients(call, dict(zip(wrt, expected, strict=True)), names=self.names(case),
                          tol=tol_for(self.tolerances, input_dtype(case.args)), what=self.grad_what,
                          hint=self.grad_hint(call, case), missing_hint=self.missing_hint,
-                         known_bugs=bug_grads(self.bugs, args, wrt, up) if self.bugs is not None else None)
+                         known_bugs=bug_grads(bugs, args, wrt, up) if bugs is not None else None)
 
 
 class Returns(TableCheck):
@@ -261,6 +266,7 @@ class Unchanged(NamedTuple):
     names: Mapping | Sequence[str]
     index: int = 0
     allow_error: bool = False  # judge the edit even if the call then raised
+    unbuilt_note: str | None = None  # if its objects could not be built (other checks say why): skip, with this note
 
 
 def expect_unmutated(call: CallOutput, names: Mapping | Sequence[str]) -> None:
@@ -286,9 +292,15 @@ class InputsUnchanged(Check):
         return [Unchanged(*u) for u in self.probes(p)]
 
     def judge(self, run: Run, planned: list[Unchanged]) -> str | None:
+        notes = []
         for u in planned:
+            payload = run.probes.get(u.probe)
+            if (u.unbuilt_note and run.import_error is None and isinstance(payload, dict)
+                    and isinstance(payload.get("error"), dict)):
+                notes.append(u.unbuilt_note)
+                continue
             expect_unmutated(run.call(u.probe, u.index, allow_error=u.allow_error), u.names)
-        return None
+        return " ".join(notes) or None
 
 
 def input_dtype(args: Sequence) -> torch.dtype | None:

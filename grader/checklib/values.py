@@ -5,13 +5,14 @@ elementwise (NaN never passes), and may depend on the dtype a case runs in (`Tol
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import torch
 
 from ..feedback import CheckFailure, show_tensor
 from ..outputs import OpaqueValue, TensorValue, type_name
+from ..untrusted import untrusted
 
 NONFINITE_HINT = ("Look for log(0), exp of a large number, or 0/0; compute from logits with numerically stable "
                   "functions.")
@@ -145,6 +146,51 @@ def expect_values(value, expected: torch.Tensor, *, what: str, tol: Tol, dtype: 
     expect_finite(t, what=what, expected=expected, known_bugs=known_bugs, hint=nonfinite_hint)
     expect_close(t, expected, what=what, rtol=tol.rtol, atol=tol.atol, known_bugs=known_bugs, hint=hint)
     return t
+
+
+def expect_floats(value, keys: Sequence[str], *, what: str, fn: str,
+                  nonfinite_hint: str = "The value is not finite.") -> dict[str, float]:
+    """A returned dict of exactly `keys`, each a finite Python float (as `.item()` gives), e.g. the losses a
+    training step returns for logging; `fn` is the function, for the hints."""
+    ret = "{" + ", ".join(f'"{k}": {k}.item()' for k in keys) + "}"
+    if not isinstance(value, dict):
+        raise CheckFailure(f"{what} is not a dict.", expected="{" + ", ".join(f'"{k}": <float>' for k in keys) + "}",
+                           got=type_name(value), hint=f"End {fn} with `return {ret}`.")
+    if set(value) != set(keys):
+        quoted = [f'"{k}"' for k in keys]
+        names = " and ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+        raise CheckFailure(f"{what} has the wrong keys.", expected=f"exactly the key{'s' * (len(keys) > 1)} {names}",
+                           got="keys " + ", ".join(untrusted(repr(k)) for k in value), hint=f"Return exactly `{ret}`.")
+    for key, v in value.items():
+        if isinstance(v, TensorValue):
+            raise CheckFailure(
+                f'{what}: "{key}" is a tensor, not a Python float.', expected="a Python float",
+                got=f"a tensor of shape {tuple(v.data.shape)}" + (" that requires grad" if v.requires_grad else ""),
+                hint=f"Return `{key}.item()`: a tensor keeps its autograd graph alive, and logging code "
+                     "expects plain numbers.")
+        if isinstance(v, str) and v in ("nan", "inf", "-inf"):  # how the harness sends a non-finite float
+            raise CheckFailure(f'{what}: "{key}" is {v}.', expected="a finite float", got=v, hint=nonfinite_hint)
+        if not isinstance(v, float) or isinstance(v, bool):
+            raise CheckFailure(f'{what}: "{key}" is not a Python float.', expected="a Python float",
+                               got=type_name(v), hint=f"Return `{key}.item()`.")
+    return value
+
+
+def expect_equal(got: torch.Tensor, expected: torch.Tensor, *, what: str,
+                 known_bugs: Mapping[str, torch.Tensor] | None = None, hint: str | None = None) -> None:
+    """Fail unless got equals expected exactly (bool or integer results, e.g. a mask); the first known bug
+    equal to got names the hint."""
+    if got.shape == expected.shape and torch.equal(got, expected):
+        return
+    if got.shape != expected.shape:
+        raise CheckFailure(f"{what}: wrong shape.", expected=f"shape {tuple(expected.shape)}",
+                           got=f"shape {tuple(got.shape)}")
+    wrong = (got != expected).nonzero()[0].tolist()
+    first = expected[tuple(wrong)].item()
+    bug = next((h for h, b in (known_bugs or {}).items() if b.shape == got.shape and torch.equal(got, b)), None)
+    raise CheckFailure(f"{what}: {int((got != expected).sum())} of {got.numel()} entries are wrong; the first at "
+                       f"{wrong}: expected {first}.", expected=show_tensor(expected, limit=12),
+                       got=show_tensor(got, limit=12), hint=bug or hint)
 
 
 def as_number(t: torch.Tensor) -> torch.Tensor:
