@@ -5,6 +5,7 @@ elementwise (NaN never passes), and may depend on the dtype a case runs in (`Tol
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -168,11 +169,11 @@ def expect_floats(value, keys: Sequence[str], *, what: str, fn: str,
                 got=f"a tensor of shape {tuple(v.data.shape)}" + (" that requires grad" if v.requires_grad else ""),
                 hint=f"Return `{key}.item()`: a tensor keeps its autograd graph alive, and logging code "
                      "expects plain numbers.")
-        if isinstance(v, str) and v in ("nan", "inf", "-inf"):  # how the harness sends a non-finite float
-            raise CheckFailure(f'{what}: "{key}" is {v}.', expected="a finite float", got=v, hint=nonfinite_hint)
         if not isinstance(v, float) or isinstance(v, bool):
             raise CheckFailure(f'{what}: "{key}" is not a Python float.', expected="a Python float",
                                got=type_name(v), hint=f"Return `{key}.item()`.")
+        if not math.isfinite(v):
+            raise CheckFailure(f'{what}: "{key}" is {v}.', expected="a finite float", got=str(v), hint=nonfinite_hint)
     return value
 
 
