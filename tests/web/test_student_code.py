@@ -179,14 +179,14 @@ def test_a_notebook_traceback_names_the_cell(client, world):
     assert "cell 3, line 2, in f" in page and "line 6" not in page
 
 
-def test_a_ta_role_if_courses_has_one_sees_the_code(client, world):
-    roles = {choice for choice, _ in Enrollment.Role.choices}
+def test_a_ta_sees_the_code_but_cannot_load_it_into_their_editor(client, world):
     sub = submit(world)
     helper = user_create(username="helper", password="correct horse battery")
-    role = "ta" if "ta" in roles else Enrollment.Role.STUDENT
-    enrollment_create(user=helper, course=world.course, role=role)
+    enrollment_create(user=helper, course=world.course, role=Enrollment.Role.TA)
     client.force_login(helper)
-    assert client.get(f"/submissions/{sub.pk}/code/").status_code == (200 if role == "ta" else 404)
+    assert client.get(f"/submissions/{sub.pk}/code/").status_code == 200
+    assert client.get(f"/submissions/{sub.pk}/download/").content == SOLUTION
+    assert client.get(f"/submissions/{sub.pk}/edit/").status_code == 404
 
 
 def test_a_training_exercise_offers_a_local_training_kit_of_public_files_only(client, world, enqueued):
