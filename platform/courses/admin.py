@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Course, Enrollment
+from .models import Course, Enrollment, Extension
 
 
 class EnrollmentInline(admin.TabularInline):
@@ -12,3 +12,9 @@ class EnrollmentInline(admin.TabularInline):
 class CourseAdmin(admin.ModelAdmin):
     list_display = ("slug", "title", "created_at")
     inlines = [EnrollmentInline]
+
+
+@admin.register(Extension)
+class ExtensionAdmin(admin.ModelAdmin):
+    list_display = ("user", "course_exercise", "deadline", "extra_attempts", "granted_by", "updated_at")
+    raw_id_fields = ("user", "granted_by", "course_exercise")

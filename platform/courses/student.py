@@ -15,7 +15,8 @@ DUE_NEXT = 3
 
 def course_page_for_member(*, course, user, role: str, now=None) -> dict:
     now = now or timezone.now()
-    items = course_exercise_list(course=course, include_unpublished=role in ("instructor", "ta"))
+    # unpublished exercises for instructors only: catalog.selectors opens them to instructors, not TAs
+    items = course_exercise_list(course=course, include_unpublished=role == "instructor")
     best = best_scores_for_user(user=user, course=course, now=now)
     extensions = {e.course_exercise_id: e for e in Extension.objects.filter(user=user, course_exercise__course=course)}
     rows = []
