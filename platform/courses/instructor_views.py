@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 from catalog.models import CourseExercise
 from catalog.services import course_exercise_update_settings
 from submissions.models import Submission
-from submissions.selectors import course_exercise_stats, course_exercise_submissions, course_grades
+from submissions.selectors import course_exercise_stats, course_exercise_submissions
 from submissions.services import submission_regrade, submission_regrade_all
 
 from .exports import csv_cell
 from .forms import EnrolmentCsvForm, ExerciseSettingsForm
+from .gradebook import gradebook
 from .permissions import GRADE, MANAGE, course_get_for_staff
 from .selectors import course_get_for_instructor, is_course_staff
 from .services import course_enrol_from_csv, course_rotate_invite_code, course_set_leaderboard_pseudonyms
@@ -169,16 +170,16 @@ def regrade_submission(request, submission_id):
 
 @login_required
 def grades_csv(request, slug):
+    """The plain export (username, email, name, one column per exercise slug, total): the gradebook's
+    numbers, so extensions and the late policy count the same way everywhere."""
     course, _ = course_get_for_staff(user=request.user, slug=slug, level=GRADE)
-    exercises, rows = course_grades(course=course)
+    book = gradebook(course=course)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{course.slug}-grades.csv"'
     writer = csv.writer(response)
-    writer.writerow(["username", "email", "name", *[ce.exercise.slug for ce in exercises], "total"])
-    for row in rows:
-        user = row["user"]
-        points = row["points"]
-        total = sum(p for p in points if p is not None)
+    writer.writerow(["username", "email", "name", *[c.ce.exercise.slug for c in book.columns], "total"])
+    for row in book.rows:
+        user = row.user
         writer.writerow([csv_cell(user.username), csv_cell(user.email), csv_cell(user.get_full_name()),
-                         *["" if p is None else f"{p:.2f}" for p in points], f"{total:.2f}"])
+                         *["" if c.points is None else f"{c.points:.2f}" for c in row.cells], f"{row.total:.2f}"])
     return response

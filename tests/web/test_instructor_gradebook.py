@@ -156,3 +156,13 @@ def test_exercise_dashboard_counts_per_student_as_well_as_per_submission(client,
     assert response.context["stats"]["submissions"] == 6
     html = response.content.decode()
     assert "4 of 4 students submitted" in html and "1 with full marks" in html
+
+
+def test_the_plain_grades_csv_counts_extensions_like_the_gradebook(client, book):
+    client.force_login(book.instructor)
+    rows = list(csv.reader(io.StringIO(client.get(reverse("courses:grades_csv", kwargs={"slug": "dgm"}))
+                                       .content.decode())))
+    assert rows[0] == ["username", "email", "name", "vae-reparam", "vae-elbo", "total"]
+    by_user = {r[0]: r for r in rows[1:]}
+    assert by_user["peer"][3:] == ["10.00", "10.00", "20.00"]  # on time thanks to the extension
+    assert by_user["owner"][3:] == ["7.00", "", "7.00"] and by_user["mallory"][2].startswith("'=")
