@@ -5,6 +5,10 @@ so the log-likelihood is exact: bits/dim = cross-entropy / log 2.
 Single-channel images; a type-A mask hides the centre pixel (first layer), type B
 lets later layers see it. This plain stack has the known blind spot that the
 gated PixelCNN (van den Oord et al., 2016b) fixes; it is kept for clarity.
+
+`causal_conv_mask`, `MaskedConv2d` and `pixel_nll_bits_per_dim` are the pixelcnn-mask
+exercise's contract (exercise-contracts.md, section 7): colour channels are not ordered, so one
+(k, k) mask multiplies every (out, in) channel pair.
 """
 from __future__ import annotations
 
@@ -26,18 +30,37 @@ class PixelCNNConfig:
     lr: float = 1e-3
 
 
+def causal_conv_mask(kernel_size: int, mask_type: str) -> Tensor:
+    """(k, k) float32: 1 on the rows above the centre and left of the centre on its row; the centre is 1
+    for "B" and 0 for "A" (van den Oord et al. 2016, section 3.4)."""
+    if mask_type not in ("A", "B"):
+        raise ValueError(f"mask_type must be 'A' or 'B', not {mask_type!r}")
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd and positive, not {kernel_size}")
+    c = kernel_size // 2
+    mask = torch.zeros(kernel_size, kernel_size)
+    mask[:c] = 1  # rows above
+    mask[c, : c + (mask_type == "B")] = 1  # left of the centre (and the centre for B)
+    return mask
+
+
 class MaskedConv2d(nn.Conv2d):
+    """A convolution whose output (i, j) sees only the input pixels before (i, j) in raster order."""
+
     def __init__(self, mask_type: str, c_in: int, c_out: int, kernel_size: int):
+        mask = causal_conv_mask(kernel_size, mask_type)  # raises before any parameter is made
         super().__init__(c_in, c_out, kernel_size, padding=kernel_size // 2)
-        assert mask_type in ("A", "B")
-        k = kernel_size // 2
-        mask = torch.ones_like(self.weight)  # (c_out, c_in, kh, kw)
-        mask[:, :, k, k + (mask_type == "B"):] = 0  # right of the centre (and the centre for A)
-        mask[:, :, k + 1:] = 0  # rows below
-        self.register_buffer("mask", mask)
+        self.register_buffer("mask", mask.expand_as(self.weight).clone())  # (c_out, c_in, k, k)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+
+
+def pixel_nll_bits_per_dim(logits: Tensor, x: Tensor) -> Tensor:
+    """logits (B, 256, C, H, W), x (B, C, H, W) int64: the batch mean of each image's summed
+    cross-entropy in bits per sub-pixel. F.cross_entropy works from log-softmax, exact for large logits."""
+    nll = F.cross_entropy(logits, x, reduction="none")  # (B, C, H, W) nats
+    return (nll.flatten(1).sum(1) / (x[0].numel() * math.log(2))).mean()
 
 
 class PixelCNN(SingleLossModel):
