@@ -63,6 +63,9 @@ def test_pairs_ranked_with_the_starter_left_out(copies):
     assert all(w.d.pk not in (p.a.pk, p.b.pk) for p in pairs)  # the starter alone is never "copied"
     others = [p for p in pairs if {p.a.pk, p.b.pk} != {w.a.pk, w.b.pk}]
     assert all(p.similarity < top.similarity for p in others)
+    # the quick pre-ranking keeps the true top pair when only a few are compared exactly
+    (only,), _ = similarity_pairs(course_exercise=w.ce, limit=1)
+    assert {only.a.pk, only.b.pk} == {w.a.pk, w.b.pk} and only.similarity == top.similarity
 
 
 def test_the_report_and_a_pair_side_by_side_escape_the_code(client, copies):
