@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import CourseExercise
+from courses import deadlines
 from courses.models import Enrollment
 from workers.selectors import submission_run_state, submission_wait
 
@@ -42,7 +43,8 @@ def submission_get_for_viewer(*, user, submission_id: int) -> tuple[Submission, 
     return sub, instructor
 
 
-def result_for_viewer(*, result: dict | None, course_exercise: CourseExercise, full: bool, now=None) -> dict | None:
+def result_for_viewer(*, result: dict | None, course_exercise: CourseExercise, full: bool, now=None,
+                      owner=None) -> dict | None:
     """The result JSON with the content of hidden checks removed before the due date.
 
     `visible` checks are always shown. Before the due date the student sees that a
@@ -53,7 +55,8 @@ def result_for_viewer(*, result: dict | None, course_exercise: CourseExercise, f
     if result is None or full:
         return result
     now = now or timezone.now()
-    past_due = course_exercise.deadline is not None and now > course_exercise.deadline
+    # the owner's own deadline (an extension moves it): hidden content is not shown while they may still submit
+    past_due = deadlines.is_past_due(course_exercise=course_exercise, now=now, user=owner)
     tests, hidden_points, withheld = [], 0.0, False
     for index, test in enumerate(result.get("tests", [])):
         visibility = check_visibility(test, getattr(course_exercise, "check_visibility", None))
@@ -128,7 +131,7 @@ def submission_to_dict(*, submission: Submission, full: bool, now=None) -> dict:
         "wait": submission_wait(submission=submission, now=now),
         "running": submission_run_state(submission=submission, now=now),
         "result": _sample_grid_as_url(result_for_viewer(result=submission.result, course_exercise=ce, full=full,
-                                                        now=now), submission.pk),
+                                                        now=now, owner=submission.user_id), submission.pk),
     }
 
 
@@ -136,11 +139,15 @@ def submission_list(*, user, course_exercise: CourseExercise):
     return Submission.objects.filter(user=user, course_exercise=course_exercise).defer("data")
 
 
-def late_penalty_fraction(*, course_exercise: CourseExercise, is_late: bool, submitted_at=None) -> float:
+def late_penalty_fraction(*, course_exercise: CourseExercise, is_late: bool, submitted_at=None,
+                          user=None) -> float:
     """The late policy: `late_penalty` once, plus `late_penalty_per_day` for each started day after
-    the deadline, at most everything. Submissions after the late cutoff are refused at upload."""
+    the deadline, at most everything. Submissions after the late cutoff are refused at upload. With
+    `user`, counted from that student's own deadline (courses/deadlines.py: an extension moves it)."""
     if not is_late:
         return 0.0
+    if user is not None and submitted_at is not None and course_exercise.deadline is not None:
+        return deadlines.late_penalty_fraction(course_exercise=course_exercise, user=user, submitted_at=submitted_at)
     days = 1
     if submitted_at is not None and course_exercise.deadline is not None:
         late_s = (submitted_at - course_exercise.deadline).total_seconds()
@@ -149,13 +156,13 @@ def late_penalty_fraction(*, course_exercise: CourseExercise, is_late: bool, sub
 
 
 def submission_points(*, score: float | None, max_score: float | None, is_late: bool,
-                      course_exercise: CourseExercise, submitted_at=None) -> float | None:
+                      course_exercise: CourseExercise, submitted_at=None, user=None) -> float | None:
     """The exercise's score scaled to the course's points, less the late penalty."""
     if score is None or not max_score:
         return None
     points = course_exercise.points * score / max_score
     return points * (1 - late_penalty_fraction(course_exercise=course_exercise, is_late=is_late,
-                                               submitted_at=submitted_at))
+                                               submitted_at=submitted_at, user=user))
 
 
 def best_scores_for_user(*, user, course, now=None) -> dict[int, dict]:
@@ -169,10 +176,10 @@ def best_scores_for_user(*, user, course, now=None) -> dict[int, dict]:
                                                     "created_at", "course_exercise"))
     for sub in subs:
         ce = sub.course_exercise
-        past_due = ce.deadline is not None and now > ce.deadline
+        past_due = deadlines.is_past_due(course_exercise=ce, now=now, user=user)  # their own deadline
         score = sub.score if past_due else sub.visible_score
         points = submission_points(score=score, max_score=sub.max_score, is_late=sub.is_late, course_exercise=ce,
-                                   submitted_at=sub.created_at)
+                                   submitted_at=sub.created_at, user=user)
         current = best.get(ce.id)
         if score is not None and (current is None or (points or 0) > (current["points"] or 0)
                                   or ((points or 0) == (current["points"] or 0) and score > current["score"])):

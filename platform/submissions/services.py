@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import CourseExercise, ExerciseVersion
-from courses.models import Enrollment
+from courses.deadlines import attempts_allowed, extension_get, is_late, submission_cutoff
+from courses.permissions import COURSE_STAFF_ROLES
 from courses.selectors import enrollment_role
 from grader.materialize import SubmissionError, materialize
 from grader.sandbox.docker_sandbox import worker_identity
@@ -100,11 +101,12 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
     role = enrollment_role(user=user, course=course_exercise.course)
     if role is None:
         raise PermissionDenied("You are not enrolled in this course.")
-    instructor = role == Enrollment.Role.INSTRUCTOR
+    instructor = role in COURSE_STAFF_ROLES  # instructors and TAs try exercises without limits
+    extension = extension_get(course_exercise=course_exercise, user=user)  # the student's own deadline and limit
     if not instructor:
         if not course_exercise.published or (course_exercise.opens_at and now < course_exercise.opens_at):
             raise ValidationError("This exercise is not open for submissions yet.")
-        final = course_exercise.late_deadline or course_exercise.deadline
+        final = submission_cutoff(course_exercise=course_exercise, extension=extension)
         if final is not None and now > final:
             raise ValidationError("The deadline for this exercise has passed.")
     filename = submission_validate_file(filename=filename, data=data)
@@ -118,11 +120,11 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
             # Lock the user's row so two concurrent uploads cannot both take the last attempt
             # (user.__class__, not type(user): request.user is a lazy proxy).
             user.__class__.objects.select_for_update().filter(pk=user.pk).first()
-            if course_exercise.max_submissions is not None:
+            allowed = attempts_allowed(course_exercise=course_exercise, extension=extension)
+            if allowed is not None:
                 used = submission_attempts_used(user=user, course_exercise=course_exercise)
-                if used >= course_exercise.max_submissions:
-                    raise ValidationError(f"You have used all {course_exercise.max_submissions} submissions "
-                                          "for this exercise.")
+                if used >= allowed:
+                    raise ValidationError(f"You have used all {allowed} submissions for this exercise.")
             if course_exercise.max_submissions_per_day is not None:
                 today = submission_attempts_used(user=user, course_exercise=course_exercise,
                                                  since=start_of_day(now))
@@ -132,7 +134,7 @@ def submission_create(*, user, course_exercise: CourseExercise, filename: str, d
         submission = Submission.objects.create(
             user=user, course_exercise=course_exercise, exercise_version=version,
             filename=filename, data=data, seed=settings.GRADING_SEED, queued_at=now, **placement,
-            is_late=course_exercise.deadline is not None and now > course_exercise.deadline)
+            is_late=is_late(course_exercise=course_exercise, at=now, extension=extension))
         transaction.on_commit(lambda: submission_enqueue(submission=submission))
     return submission
 

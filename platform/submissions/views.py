@@ -36,7 +36,8 @@ def _grade(submission, result: dict) -> dict:
     on_time = submission_points(score=score, max_score=max_score, is_late=False,
                                 course_exercise=submission.course_exercise)
     points = submission_points(score=score, max_score=max_score, is_late=submission.is_late,
-                               course_exercise=submission.course_exercise, submitted_at=submission.created_at)
+                               course_exercise=submission.course_exercise, submitted_at=submission.created_at,
+                               user=submission.user_id)
     return {"check_max": check_max, "points": points,
             "penalty": (on_time - points) if points is not None and on_time != points else 0}
 
