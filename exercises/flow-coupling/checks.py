@@ -41,6 +41,7 @@ from grader.checks import (
     f64,
     grid,
 )
+from grader.checks import Unchanged as UnchangedCall
 from grader.harness.objects import mlp
 from reference_models import flow as ref
 
@@ -101,9 +102,8 @@ class Coupling(TableCheck):
             v = self.input(x.value.double(), m.value.double(), net64(state))
             v = x if v is None else p.add(v.float())
             objects = {"net": {"type": "mlp", **_spec(d), "state": state}}
-            probe = p.probe(f"{self.name}{i}", [Call(fn=self.fn, args=(v, m, ObjectRef("net")), record_state=("net",))],
-                            objects=objects)
-            planned.append(Planned(probe, state, (v.value, m.value), {}))
+            probe = p.probe(f"{self.name}{i}", [Call(fn=self.fn, args=(v, m, ObjectRef("net")))], objects=objects)
+            planned.append(Planned(probe, state, (v.value, m.value), {}))  # the case is the net's weights
         return planned
 
     def input(self, x, mask, net) -> torch.Tensor | None:
@@ -114,6 +114,10 @@ class Coupling(TableCheck):
         return {}
 
     def reference(self, v, mask, net):
+        raise NotImplementedError
+
+    def compare(self, call, v, mask, net, expected, bugs) -> None:
+        """Raise CheckFailure unless the call's result matches `expected` (float64, no grad)."""
         raise NotImplementedError
 
     def judge_case(self, call, case: Planned) -> None:
@@ -395,20 +399,16 @@ class DensityGradients(Check):
 class Unchanged(InputsUnchanged):
     title = "No function modifies its input tensors or the net's parameters"
 
-    def probes(self, p: Planner):
+    def plan(self, p: Planner):
         d, state = 5, _net_state(p, d=5)
         x, m = p.randn(6, d), p.add(torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0]))
         net = {"net": {"type": "mlp", **_spec(d), "state": state}}
         calls = [Call(fn=FWD, args=(x, m, ObjectRef("net")), record_state=("net",)),
                  Call(fn=INV, args=(x, m, ObjectRef("net")), record_state=("net",))]
-        self.state = state
         probe = p.probe("inplace_coupling", calls, objects=net)
-        return [(probe, ("x", "mask"), 0), (probe, ("y", "mask"), 1),
-                (p.call("inplace_logprob", "standard_normal_logprob", p.randn(3, 4)), ("z",)),
-                (p.call("inplace_bits", "bits_per_dim", p.randn(3), 4), ("log_px",))]
-
-    def plan(self, p: Planner):
-        return super().plan(p), self.state
+        return [UnchangedCall(probe, ("x", "mask"), 0), UnchangedCall(probe, ("y", "mask"), 1),
+                UnchangedCall(p.call("inplace_logprob", "standard_normal_logprob", p.randn(3, 4)), ("z",)),
+                UnchangedCall(p.call("inplace_bits", "bits_per_dim", p.randn(3), 4), ("log_px",))], state
 
     def judge(self, run, planned):
         unchanged, state = planned

@@ -37,6 +37,7 @@ from grader.checks import (
     show_tensor,
     untrusted,
 )
+from grader.checks import Unchanged as UnchangedCall
 from reference_models.pixelcnn import causal_conv_mask as reference_mask
 from reference_models.pixelcnn import pixel_nll_bits_per_dim as reference_nll
 
@@ -319,17 +320,14 @@ class NllGradients(Check):
 class Unchanged(InputsUnchanged):
     title = "No function modifies its inputs, and MaskedConv2d's forward leaves its weight and bias as they were"
 
-    def probes(self, p: Planner):
+    def plan(self, p: Planner):
         x = p.randn(2, 2, 5, 5)
-        self.layer = _plan_layer(p, "inplace_layer", "A", 2, 3, 3,
+        layer = _plan_layer(p, "inplace_layer", "A", 2, 3, 3,
                                  [Call(object="layer", args=(x,), record_state=("layer",)),
                                   Call(object="layer", args=(x,), record_state=("layer",))])
         logits, target = p.randn(2, 256, 1, 2, 2), p.randint(0, 256, 2, 1, 2, 2)
-        return [(self.layer, ("x",), 1), (self.layer, ("x",), 2),
-                (p.call("inplace_nll", NLL, logits, target), ("logits", "x"))]
-
-    def plan(self, p: Planner):
-        return super().plan(p), self.layer
+        return [UnchangedCall(layer, ("x",), 1), UnchangedCall(layer, ("x",), 2),
+                UnchangedCall(p.call("inplace_nll", NLL, logits, target), ("logits", "x"))], layer
 
     def judge(self, run, planned):
         unchanged, probe = planned

@@ -39,6 +39,7 @@ from grader.checks import (
     expect_values,
     f64,
 )
+from grader.checks import Unchanged as UnchangedCall
 from grader.harness.objects import mlp
 from reference_models import wgan_gp as ref
 
@@ -284,15 +285,14 @@ class LossGradients(Check):
 class Unchanged(InputsUnchanged):
     title = "No function modifies its inputs in place, and gradient_penalty leaves the critic's parameters alone"
 
-    def probes(self, p: Planner):
-        self.planned = _plan_penalty(p, "inplace_penalty", 6, 3, "leaky_relu")
-        r, f, gp = p.randn(4), p.randn(4), p.add(torch.tensor(0.5))
-        return [(self.planned["probe"], ("critic", "real", "fake", "alpha")),
-                (p.call("inplace_critic_loss", "critic_loss", r, f, gp), ("real_scores", "fake_scores", "penalty")),
-                (p.call("inplace_generator_loss", "generator_loss_wgan", p.randn(4)), ("fake_scores",))]
-
     def plan(self, p: Planner):
-        return super().plan(p), self.planned
+        planned = _plan_penalty(p, "inplace_penalty", 6, 3, "leaky_relu")
+        r, f, gp = p.randn(4), p.randn(4), p.add(torch.tensor(0.5))
+        return [UnchangedCall(planned["probe"], ("critic", "real", "fake", "alpha")),
+                UnchangedCall(p.call("inplace_critic_loss", "critic_loss", r, f, gp),
+                              ("real_scores", "fake_scores", "penalty")),
+                UnchangedCall(p.call("inplace_generator_loss", "generator_loss_wgan", p.randn(4)),
+                              ("fake_scores",))], planned
 
     def judge(self, run, planned):
         unchanged, penalty = planned
