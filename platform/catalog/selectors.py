@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from django.http import Http404
-from django.utils import timezone
 
+from courses.permissions import COURSE_STAFF_ROLES
 from courses.selectors import enrollment_role
 
 from .models import CourseExercise, ExerciseVersion
@@ -19,14 +19,9 @@ def course_exercise_get_for_member(*, user, course_slug: str, exercise_slug: str
     ce = (CourseExercise.objects.select_related("course", "exercise__current_version")
           .filter(course__slug=course_slug, exercise__slug=exercise_slug).first())
     role = enrollment_role(user=user, course=ce.course) if ce else None
-    if ce is None or role is None or (not ce.published and role != "instructor"):
+    if ce is None or role is None or (not ce.published and role not in COURSE_STAFF_ROLES):
         raise Http404("No such exercise")
     return ce, role
-
-
-def course_exercise_is_past_due(*, course_exercise: CourseExercise, now=None) -> bool:
-    now = now or timezone.now()
-    return course_exercise.deadline is not None and now > course_exercise.deadline
 
 
 def version_budget_s(*, version: ExerciseVersion, profile: str = "") -> float:

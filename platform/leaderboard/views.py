@@ -109,6 +109,9 @@ def clear_choice(request, submission_id):
 @require_POST
 def disqualify(request, submission_id):
     entry = _entry_for_instructor(request.user, submission_id)
+    if request.POST.get("confirm") != "1":  # the form's required box: a disqualification is never one stray click
+        messages.error(request, f"Tick the box to confirm that #{entry.submission_id} leaves the leaderboard.")
+        return _back(request, entry)
     try:
         leaderboard_entry_disqualify(entry=entry, by=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, f"Submission #{entry.submission_id} is off the leaderboard.")

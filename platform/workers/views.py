@@ -7,7 +7,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from courses.models import Course
-from courses.selectors import is_instructor
+from courses.permissions import can_grade
 
 from .selectors import status_overview
 
@@ -28,6 +28,6 @@ def platform_status(request):
 @login_required
 def course_status(request, slug):
     course = get_object_or_404(Course, slug=slug)
-    if not (request.user.is_staff or is_instructor(user=request.user, course=course)):
+    if not can_grade(user=request.user, course=course):  # staff, the course's instructors and TAs
         raise Http404("No such page")
     return _render(request, status_overview(course=None if request.user.is_staff else course), course)

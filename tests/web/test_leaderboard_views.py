@@ -179,9 +179,12 @@ def test_disqualify_and_reinstate_for_the_instructor_only(client, board_world):
         assert client.post(disqualify, {"reason": "x"}).status_code == 404
         assert client.post(reinstate).status_code == 404
     client.force_login(w.instructor)
-    client.post(disqualify, {"reason": ""})
+    client.post(disqualify, {"reason": "", "confirm": "1"})
     assert LeaderboardEntry.objects.get(submission=sub).disqualified_at is None  # a reason is required
-    response = client.post(disqualify, {"reason": "Samples are training images <b>shifted</b>.", "next": "board"})
+    client.post(disqualify, {"reason": "A reason"})
+    assert LeaderboardEntry.objects.get(submission=sub).disqualified_at is None  # and the confirmation
+    response = client.post(disqualify, {"reason": "Samples are training images <b>shifted</b>.", "next": "board",
+                                        "confirm": "1"})
     assert response["Location"] == board_url()
     assert LeaderboardEntry.objects.get(submission=sub).disqualified_by == w.instructor
     board = client.get(board_url()).content.decode()

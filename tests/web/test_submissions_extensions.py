@@ -52,3 +52,19 @@ def test_hidden_checks_stay_hidden_until_the_owners_own_deadline(world):
     shown = result_for_viewer(result=sub.result, course_exercise=world.ce, full=False, owner=world.owner.pk)
     assert shown["tests"][0]["title"] == "Hidden check"  # the owner may still submit: withheld
     assert best_scores_for_user(user=world.owner, course=world.course)[world.ce.id]["score"] == 0.0
+
+
+def test_the_exercise_page_shows_the_students_own_deadline_limit_and_reason(client, world):
+    now = timezone.now()
+    CourseExercise.objects.filter(pk=world.ce.pk).update(deadline=now - timedelta(hours=1), max_submissions=3)
+    world.ce.refresh_from_db()
+    extension_grant(course_exercise=world.ce, user=world.owner, reason="Ill <b>all week</b>",
+                    deadline=now + timedelta(days=2), extra_attempts=2)
+    client.force_login(world.owner)
+    page = client.get("/courses/dgm/vae-reparam/").content.decode()
+    assert 'id="extension"' in page and "Ill &lt;b&gt;all week&lt;/b&gt;" in page and "0 of 5 used" in page
+    assert "in 1 day" in page or "in 2 days" in page  # the moved deadline, not the passed one
+    assert "past due" not in page
+    client.force_login(world.peer)
+    page = client.get("/courses/dgm/vae-reparam/").content.decode()
+    assert 'id="extension"' not in page and "0 of 3 used" in page and "past due" in page
