@@ -34,18 +34,17 @@ from grader.checks import (
     ObjectRef,
     Planner,
     Tol,
+    build_objects,
     expect_gradients,
     expect_scalar_tensor,
-    expect_values,
-    f64,
 )
 from grader.checks import Unchanged as UnchangedCall
-from grader.harness.objects import mlp
 from reference_models import wgan_gp as ref
 
 GP = "gradient_penalty"
 HIDDEN = 16
 TOL = Tol(1e-4, 1e-5)
+GAIN = 2.2  # the critic's hidden-layer gain: input-gradient norms of about 0.2 to 3.3
 LOSS_TOL = {torch.float32: Tol(1e-4, 1e-5), torch.float64: Tol(1e-9, 1e-9)}
 
 
@@ -63,17 +62,9 @@ def _critic_state(p: Planner, d: int, gain: float) -> dict[str, torch.Tensor]:
             "4.bias": torch.randn(1, generator=g)}
 
 
-def critic64(spec: dict, state: dict) -> torch.nn.Module:
-    net = mlp(spec["sizes"], spec["activation"], spec["out_activation"])
-    net.load_state_dict(state)
-    return net.double()
-
-
-def _plan_penalty(p: Planner, probe: str, b: int, d: int, activation: str, alpha=None, *, gain=2.2,
-                  extra_calls=()) -> dict:
-    spec, state = _spec(d, activation), _critic_state(p, d, gain)
-    real, fake = p.randn(b, d), p.randn(b, d, mean=0.5, std=2.0)
-    alpha = p.uniform(b) if alpha is None else p.add(torch.as_tensor(alpha, dtype=torch.float32))
+def _plan_penalty(p: Planner, probe: str, b: int, d: int, activation: str, *, extra_calls=()) -> dict:
+    spec, state = _spec(d, activation), _critic_state(p, d, GAIN)
+    real, fake, alpha = p.randn(b, d), p.randn(b, d, mean=0.5, std=2.0), p.uniform(b)
     calls = [Call(fn=GP, args=(ObjectRef("critic"), real, fake, alpha), record_state=("critic",)), *extra_calls]
     p.probe(probe, calls, objects={"critic": {"type": "mlp", **spec, "state": state}})
     return {"probe": probe, "spec": spec, "state": state, "inputs": (real.value, fake.value, alpha.value)}
@@ -129,43 +120,35 @@ PENALTY_HINT = ("x_hat = alpha.view(-1, 1) * real + (1 - alpha.view(-1, 1)) * fa
                 ".mean(). Use the alpha you are given: do not draw your own.")
 
 
-def _judge_penalty(run, planned: dict) -> None:
-    call = run.call(planned["probe"])
-    what = f"`{call.description}`"
-    expect_scalar_tensor(call.value(), what=what, dtype=torch.float32, finite=False)
-    critic, args = critic64(planned["spec"], planned["state"]), f64(*planned["inputs"])
-    expect_values(call.value(), ref.gradient_penalty(critic, *args).detach(), what=what, tol=TOL,
-                  known_bugs={h: v.detach() for h, v in PENALTY_BUGS(critic, *args).items()}, hint=PENALTY_HINT)
-
-
-class PenaltyValues(Check):
-    name = "penalty_values"
+class PenaltyValues(Differential):
+    name, fn = "penalty_values", GP
     title = "gradient_penalty matches the reference (B x D = 8x5, 1x3, 16x2, 4x12; tanh and leaky-ReLU critics)"
-    CASES = [(8, 5, "tanh"), (1, 3, "leaky_relu"), (16, 2, "leaky_relu"), (4, 12, "tanh")]
+    cases = [(8, 5, "tanh", None), (1, 3, "leaky_relu", None), (16, 2, "leaky_relu", None), (4, 12, "tanh", None)]
+    tolerances, scalar, hint = TOL, True, PENALTY_HINT
 
-    def plan(self, p: Planner):
-        return [_plan_penalty(p, f"penalty{i}", b, d, act) for i, (b, d, act) in enumerate(self.CASES)]
+    def objects(self, p, case):
+        return {"critic": {"type": "mlp", **_spec(case[1], case[2]), "state": _critic_state(p, case[1], GAIN)}}
 
-    def judge(self, run, planned):
-        for case in planned:
-            _judge_penalty(run, case)
-        return None
+    def inputs(self, p, case):
+        b, d, _, alpha = case
+        return (ObjectRef("critic"), p.randn(b, d), p.randn(b, d, mean=0.5, std=2.0),
+                p.uniform(b) if alpha is None else p.add(torch.tensor(alpha)))
+
+    def _critic_and_inputs(self, case) -> list:
+        return [build_objects(case.objects)["critic"].double(), *case.args64()[1:]]
+
+    def expected(self, case):
+        return ref.gradient_penalty(*self._critic_and_inputs(case)).detach()
+
+    def known_bugs(self, case):
+        return {h: v.detach() for h, v in PENALTY_BUGS(*self._critic_and_inputs(case)).items()}
 
 
-class PenaltyAlpha(Check):
+class PenaltyAlpha(PenaltyValues):
     name = "penalty_alpha_per_sample"
     title = ("gradient_penalty interpolates each sample with its own alpha: alpha of 0 and 1 give fake and real "
              "exactly, and B == D does not hide a broadcast along the features")
-
-    def plan(self, p: Planner):
-        alphas = [0.0, 1.0, 0.0, 1.0, 0.3, 0.7]
-        return [_plan_penalty(p, "alpha_square", 6, 6, "tanh", alphas),
-                _plan_penalty(p, "alpha_ends", 5, 3, "tanh", [1.0, 1.0, 0.0, 0.0, 1.0])]
-
-    def judge(self, run, planned):
-        for case in planned:
-            _judge_penalty(run, case)
-        return None
+    cases = [(6, 6, "tanh", [0.0, 1.0, 0.0, 1.0, 0.3, 0.7]), (5, 3, "tanh", [1.0, 1.0, 0.0, 0.0, 1.0])]
 
 
 class PenaltyDifferentiable(Check):
