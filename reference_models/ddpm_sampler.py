@@ -58,7 +58,10 @@ def ddim_step(model, xt: Tensor, t: Tensor, t_prev: Tensor, alphas_cumprod: Tens
     abar_prev = _gather(alphas_cumprod, t_prev + 1, xt, prev=True)  # alphas_cumprod[t_prev], 1 at t_prev = -1
     sigma = ddim_sigma(abar, abar_prev, eta)
     out = abar_prev.sqrt() * x0 + (1 - abar_prev - sigma ** 2).clamp(min=0).sqrt() * eps
-    return out if eta == 0 else out + sigma * noise
+    if eta == 0:
+        return out
+    assert noise is not None, "noise may be None only when eta == 0"
+    return out + sigma * noise
 
 
 def classifier_free_guidance(eps_cond: Tensor, eps_uncond: Tensor, guidance_scale: float) -> Tensor:
