@@ -109,8 +109,9 @@ class Planner:
         spec: dict[str, Any] = {"id": probe_id, "objects": {}, "calls": []}
         for name, obj in (objects or {}).items():
             obj = dict(obj)
-            if "state" in obj:  # {param name: tensor} -> {param name: input name}
-                obj["state"] = {k: self.add(v).name for k, v in obj["state"].items()}
+            for tensors in ("state", "params"):  # {param name: tensor} -> {param name: input name}
+                if tensors in obj:
+                    obj[tensors] = {k: self.add(v).name for k, v in obj[tensors].items()}
             spec["objects"][name] = obj
         for call in calls:
             entry: dict[str, Any] = {

@@ -194,6 +194,41 @@ class ConvValues(Check):
         return None
 
 
+class ConvMaskedWeightsIgnored(Check):
+    """The contract's promise: whatever the masked weights hold (written in place after construction, as a
+    training step would) the output does not see them. A layer that zeroes them once in __init__ and then
+    runs a plain convolution fails here, and nowhere else."""
+
+    name = "conv_masked_weights_ignored"
+    title = ("MaskedConv2d ignores its masked weights whatever values they hold: weights of ±1000 written into "
+             "`weight` after construction (types A and B) change nothing at the masked positions")
+    CASES = [("A", 2, 3, 3, (2, 2, 5, 5)), ("B", 3, 2, 5, (1, 3, 6, 7))]
+
+    def plan(self, p: Planner):
+        out = []
+        for i, (t, cin, cout, k, shape) in enumerate(self.CASES):
+            hidden = 1 - reference_mask(k, t).double()
+            w = p.randn(cout, cin, k, k).value.double() * (1 + 999 * hidden)  # the masked weights are ±1000
+            b, x = p.randn(cout), p.randn(*shape)
+            layer = {"type": "student_class", "name": LAYER, "args": [t, cin, cout, k],
+                     "params": {"weight": w.float(), "bias": b.value}}
+            probe = p.probe(f"masked_weights{i}", [Call(object="layer", args=(x,))], objects={"layer": layer})
+            out.append((probe, t, cin, cout, k, w.float().double(), b.value.double(), x.value.double()))
+        return out
+
+    def judge(self, run, planned):
+        for probe, t, cin, cout, k, w, b, x in planned:
+            expected = F.conv2d(x, w * reference_mask(k, t).double(), b, padding=k // 2)
+            expect_values(run.call(probe, 0).value(), expected, tol=CONV_TOL, dtype=torch.float32,
+                          what=f"`MaskedConv2d({t!r}, {cin}, {cout}, {k})` after `weight` was overwritten",
+                          known_bugs={"The masked weights reach the output: the mask is applied once (in __init__?) "
+                                      "and not in every forward.": F.conv2d(x, w, b, padding=k // 2)},
+                          hint="Multiply by the mask in forward, every time: F.conv2d(x, self.weight * self.mask, "
+                               "self.bias, padding=...). The weights change after construction (every optimiser "
+                               "step writes them).")
+        return None
+
+
 class ConvCausal(Check):
     name = "conv_causal"
     title = ("MaskedConv2d is causal: the gradient of an output pixel is zero at every input pixel after it in "
@@ -344,5 +379,5 @@ class Unchanged(InputsUnchanged):
         return None
 
 
-CHECKS = [MaskValues(), BadArguments(), ConvValues(), ConvCausal(), NllValues(), NllStable(), NllGradients(),
-          Unchanged()]
+CHECKS = [MaskValues(), BadArguments(), ConvValues(), ConvMaskedWeightsIgnored(), ConvCausal(), NllValues(),
+          NllStable(), NllGradients(), Unchanged()]
