@@ -104,6 +104,9 @@ PENALTY_BUGS = KnownBugs({
     "whole batch's gradient.": lambda c, r, f, a: _penalty_from(c, r, f, a, norms=lambda g: g.norm()),
     "Each sample's norm is over its own features (dim=1), not over the batch (dim=0).":
         lambda c, r, f, a: _penalty_from(c, r, f, a, norms=lambda g: g.norm(dim=0)),
+    "Each sample's norm is over all its non-batch dimensions (g.view(B, -1).norm(dim=1)): on images, "
+    "g.norm(dim=1) takes it over the channels of each pixel.":
+        lambda c, r, f, a: _penalty_from(c, r, f, a, norms=lambda g: g.norm(dim=1)),
     "Average the per-sample penalties over the batch, not sum them.":
         lambda c, r, f, a: _penalty_from(c, r, f, a, reduce=torch.sum),
     "Differentiate critic(x_hat).sum(), not .mean(): with the mean every gradient is divided by the batch size.":
@@ -115,9 +118,10 @@ PENALTY_BUGS = KnownBugs({
 })
 
 
-PENALTY_HINT = ("x_hat = alpha.view(-1, 1) * real + (1 - alpha.view(-1, 1)) * fake; g = torch.autograd.grad("
-                "critic(x_hat).sum(), x_hat, create_graph=True)[0]; penalty = ((g.view(B, -1).norm(dim=1) - 1) ** 2)"
-                ".mean(). Use the alpha you are given: do not draw your own.")
+PENALTY_HINT = ("a = alpha.view(B, *[1] * (real.dim() - 1)); x_hat = a * real + (1 - a) * fake; "
+                "g = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)[0]; "
+                "penalty = ((g.view(B, -1).norm(dim=1) - 1) ** 2).mean(). "
+                "Use the alpha you are given: do not draw your own.")
 
 
 class PenaltyValues(Differential):
@@ -149,6 +153,22 @@ class PenaltyAlpha(PenaltyValues):
     title = ("gradient_penalty interpolates each sample with its own alpha: alpha of 0 and 1 give fake and real "
              "exactly, and B == D does not hide a broadcast along the features")
     cases = [(6, 6, "tanh", [0.0, 1.0, 0.0, 1.0, 0.3, 0.7]), (5, 3, "tanh", [1.0, 1.0, 0.0, 0.0, 1.0])]
+
+
+class PenaltyImages(PenaltyValues):
+    name = "penalty_image_batches"
+    title = ("gradient_penalty on image batches (B, C, H, W), with critics returning (B, 1) and (B,): each "
+             "sample's norm is over all its non-batch dimensions")
+    cases = [(6, (2, 3, 3), "tanh", False), (4, (3, 2, 4), "leaky_relu", True), (1, (1, 4, 4), "tanh", True)]
+
+    def objects(self, p, case):
+        d = math.prod(case[1])
+        return {"critic": {"type": "mlp", **_spec(d, case[2]), "flatten": True, "squeeze": case[3],
+                           "state": _critic_state(p, d, GAIN)}}
+
+    def inputs(self, p, case):
+        b, shape = case[0], case[1]
+        return (ObjectRef("critic"), p.randn(b, *shape), p.randn(b, *shape, mean=0.5, std=2.0), p.uniform(b))
 
 
 class PenaltyDifferentiable(Check):
@@ -288,5 +308,5 @@ class Unchanged(InputsUnchanged):
         return None
 
 
-CHECKS = [PenaltyValues(), PenaltyAlpha(), PenaltyDifferentiable(), CriticLossValues(), GeneratorLossValues(),
-          LossGradients(), Unchanged()]
+CHECKS = [PenaltyValues(), PenaltyAlpha(), PenaltyImages(), PenaltyDifferentiable(), CriticLossValues(),
+          GeneratorLossValues(), LossGradients(), Unchanged()]

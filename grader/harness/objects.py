@@ -19,10 +19,25 @@ def mlp(sizes: list[int], activation: str, out_activation: str | None) -> nn.Seq
     return nn.Sequential(*layers)
 
 
+class ReshapedMLP(nn.Sequential):
+    """An mlp over each sample flattened ((B, ...) -> (B, D)), returning (B,) with `squeeze` instead of
+    (B, 1): a critic over images. Its parameters are named as the plain mlp's."""
+
+    def __init__(self, layers: list[nn.Module], squeeze: bool):
+        super().__init__(*layers)
+        self.squeeze = squeeze
+
+    def forward(self, x):
+        out = super().forward(x.flatten(1))
+        return out.squeeze(-1) if self.squeeze else out
+
+
 def build(spec: dict, tensors: dict, objects: dict, module) -> object:
     kind = spec["type"]
     if kind == "mlp":
         obj = mlp(spec["sizes"], spec.get("activation", "leaky_relu"), spec.get("out_activation"))
+        if spec.get("flatten") or spec.get("squeeze"):
+            obj = ReshapedMLP(list(obj), bool(spec.get("squeeze")))
     elif kind == "student_class":
         obj = getattr(module, spec["name"])(*spec.get("args", []), **spec.get("kwargs", {}))
     elif kind in ("sgd", "adam"):

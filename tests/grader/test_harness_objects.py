@@ -35,3 +35,13 @@ def test_the_planner_sends_params_as_inputs():
     spec = planner.probes[probe]
     name = spec["objects"]["layer"]["params"]["weight"]
     assert torch.equal(planner.tensors[name], w)
+
+
+def test_a_flattening_critic_keeps_the_mlps_parameter_names():
+    plain = build({"type": "mlp", "sizes": [6, 4, 1], "activation": "tanh"}, {}, {}, None)
+    images = build({"type": "mlp", "sizes": [6, 4, 1], "activation": "tanh", "flatten": True, "squeeze": True},
+                   {}, {}, None)
+    assert list(images.state_dict()) == list(plain.state_dict())
+    images.load_state_dict(plain.state_dict())
+    x = torch.randn(3, 2, 3)
+    assert images(x).shape == (3,) and torch.allclose(images(x), plain(x.flatten(1)).squeeze(-1))
