@@ -104,6 +104,11 @@ def test_demo_command_prints_passwords_once(db, capsys):
     from grader.spec import list_exercises
 
     assert course.course_exercises.count() == len(list_exercises())  # every exercise, the training ones too
+    from courses.management.commands.demo import ORDER
+
+    assert set(list_exercises()) <= set(ORDER), "every exercise has its place in the teaching order"
+    listed = [ce.exercise.slug for ce in course.course_exercises.order_by("position")]
+    assert listed == [slug for slug in ORDER if slug in listed]  # in teaching order on the course page
     assert course.leaderboard_pseudonyms
     assert course.enrollments.filter(role="student").count() == 2
     assert course.enrollments.filter(role="instructor").count() == 1

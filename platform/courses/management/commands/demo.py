@@ -19,8 +19,14 @@ from courses.services import course_create, course_set_leaderboard_pseudonyms, e
 DEMO_SLUG = "dgm-demo"
 PEOPLE = [("instructor", Enrollment.Role.INSTRUCTOR), ("alice", Enrollment.Role.STUDENT),
           ("bob", Enrollment.Role.STUDENT)]
-ORDER = ["vae-reparam", "vae-elbo", "gan-minimax", "ddpm-schedule", "attention",
-         "vae-train", "gan-train", "ddpm-train", "generate-fashion"]
+# The syllabus in teaching order (as CS236 teaches it: autoregressive models, VAEs, flows, GANs, score-based
+# and diffusion models), each core exercise before the training exercise built on it (README's table).
+ORDER = ["attention", "lm-sampling", "pixelcnn-mask",
+         "vae-reparam", "vae-elbo", "vae-train",
+         "flow-coupling",
+         "gan-minimax", "wgan-gp", "gan-train",
+         "score-matching", "ddpm-schedule", "ddpm-sampler", "ddpm-train",
+         "generate-fashion"]
 
 
 class Command(BaseCommand):
