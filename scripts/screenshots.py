@@ -9,7 +9,8 @@ or `--demo` to start a private one here (a fresh database under a temporary fold
 a redis-server and a Celery worker on free loopback ports, and `runserver`), all stopped at the end.
 The student's wrong submission is graded for real, so Docker and the sandbox image must be there
 (`make image`). Writes docs/screenshots/{student-exercise,student-exercise-phone,feedback,
-instructor-dashboard}.png. Chromium never reaches beyond 127.0.0.1: its background services are off.
+submission-code,submission-code-phone,course-page,instructor-dashboard,gradebook,gradebook-phone,roster,
+similarity,exercise-imports}.png. Chromium never reaches beyond 127.0.0.1: its background services are off.
 
 `--demo --leaderboard` also trains `generate-fashion` at the tiny profile for real (alice: the solution;
 bob: the starter, then training copies in disguise), moves the deadline into the past, reveals the
@@ -160,16 +161,45 @@ def take(base: str, student: tuple[str, str], instructor: tuple[str, str], cours
         written.append(OUT_DIR / "student-exercise-phone.png")
         phone_page.screenshot(path=written[-1], full_page=False)
 
+        # The fixed code, submitted again: its code page shows the diff against the wrong one.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(exercise_url)
+        page.fill("textarea[name=source]", FIXED)
+        page.click("#panel-editor button[type=submit]")
+        page.wait_for_selector("#status[data-status=graded]", timeout=240_000)
+        page.get_by_role("link", name="View the code").click()
+        page.wait_for_selector("#diff pre.diff")
+        written.append(OUT_DIR / "submission-code.png")
+        page.screenshot(path=written[-1], full_page=True)
+        phone_page.goto(page.url)
+        written.append(OUT_DIR / "submission-code-phone.png")
+        phone_page.screenshot(path=written[-1], full_page=False)
+        page.goto(f"{base}/courses/{course}/")
+        written.append(OUT_DIR / "course-page.png")
+        page.screenshot(path=written[-1], full_page=False)
+
         teacher = browser.new_context(viewport={"width": 1280, "height": 900})
         tpage = teacher.new_page()
         log_in(tpage, base, *instructor)
-        tpage.goto(f"{base}/courses/{course}/dashboard/")
-        written.append(OUT_DIR / "instructor-dashboard.png")
-        tpage.screenshot(path=written[-1], full_page=True)
+        for name, path in (("instructor-dashboard", f"/courses/{course}/dashboard/"),
+                           ("gradebook", f"/instructor/{course}/gradebook/"),
+                           ("roster", f"/instructor/{course}/roster/"),
+                           ("similarity", f"/instructor/{course}/exercises/{EXERCISE}/similarity/"),
+                           ("exercise-imports", "/imports/")):
+            tpage.goto(base + path)
+            written.append(OUT_DIR / f"{name}.png")
+            tpage.screenshot(path=written[-1], full_page=name != "gradebook")
+        tphone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                     has_touch=True).new_page()
+        log_in(tphone, base, *instructor)
+        tphone.goto(f"{base}/instructor/{course}/gradebook/")
+        written.append(OUT_DIR / "gradebook-phone.png")
+        tphone.screenshot(path=written[-1], full_page=False)
         browser.close()
     return written
 
 
+FIXED = WRONG.replace("torch.exp(logvar) * eps", "torch.exp(0.5 * logvar) * eps")
 TRAINED = "generate-fashion"
 
 
