@@ -1,8 +1,13 @@
 """Public scaffolding objects a probe can ask for: tiny networks and optimizers,
-or an instance of a class from the student's module with given weights."""
+or an instance of a class from the student's module with given weights.
+
+The networks of exercises §8-10 are public (their contracts call them `model(seq)`, `model(xt, t)`
+and `score_model(x, sigma_idx)`); the judge builds the same ones with `network` on the trusted side
+to compute expected values."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -32,9 +37,57 @@ class ReshapedMLP(nn.Sequential):
         return out.squeeze(-1) if self.squeeze else out
 
 
+class Conditioned(nn.Module):
+    """net(x, c): an MLP on x's values (flattened per row) and the one-hot code of the int64 index c (B,),
+    reshaped to x's shape. A noise predictor model(xt, t) or a score model score_model(x, sigma_idx).
+    sizes[0] == sizes[-1] == the number of values per row of x."""
+
+    def __init__(self, sizes: list[int], n_index: int, activation: str):
+        super().__init__()
+        self.n_index = int(n_index)
+        self.net = mlp([sizes[0] + self.n_index, *sizes[1:]], activation, None)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        code = F.one_hot(c, self.n_index).to(x.dtype)
+        return self.net(torch.cat([x.flatten(1), code], dim=1)).view(x.shape)
+
+
+class CausalLM(nn.Module):
+    """model(tokens): (B, L) int64 -> (B, L, vocab) logits. Position i sees tokens 0..i only: an MLP on
+    the one-hot code of token i and the mean of the codes of tokens 0..i."""
+
+    def __init__(self, vocab: int, hidden: list[int], activation: str):
+        super().__init__()
+        self.vocab = int(vocab)
+        self.net = mlp([2 * self.vocab, *hidden, self.vocab], activation, None)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        dtype = self.net[0].weight.dtype
+        code = F.one_hot(tokens, self.vocab).to(dtype)
+        steps = torch.arange(1, tokens.shape[1] + 1, device=tokens.device, dtype=dtype).view(1, -1, 1)
+        return self.net(torch.cat([code, code.cumsum(1) / steps], dim=-1))
+
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def network(spec: dict) -> nn.Module:
+    """A "conditioned" or "causal_lm" network from its spec (without state), in spec["dtype"] (float32)."""
+    activation = spec.get("activation", "leaky_relu")
+    if spec["type"] == "conditioned":
+        net: nn.Module = Conditioned(spec["sizes"], spec["n_index"], activation)
+    else:
+        net = CausalLM(spec["vocab"], spec.get("hidden", []), activation)
+    return net.to(DTYPES[spec.get("dtype", "float32")])
+
+
 def build(spec: dict, tensors: dict, objects: dict, module) -> object:
     kind = spec["type"]
-    if kind == "mlp":
+    if kind in ("conditioned", "causal_lm"):
+        obj = network(spec)
+    elif kind == "generator":  # a torch.Generator seeded by the judge, for a `generator=` argument
+        return torch.Generator(device=str(spec.get("device", "cpu"))).manual_seed(int(spec["seed"]))
+    elif kind == "mlp":
         obj = mlp(spec["sizes"], spec.get("activation", "leaky_relu"), spec.get("out_activation"))
         if spec.get("flatten") or spec.get("squeeze"):
             obj = ReshapedMLP(list(obj), bool(spec.get("squeeze")))
