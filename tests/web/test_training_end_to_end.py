@@ -31,7 +31,8 @@ from .conftest import REPO_ROOT
 
 pytestmark = pytest.mark.docker  # every test here grades in the real sandbox
 
-EXERCISE = REPO_ROOT / "exercises" / "ddpm-train"
+# ddpm-train extends ddpm-schedule: its solution and this known-wrong case are the core exercise's files.
+CORE = REPO_ROOT / "exercises" / "ddpm-schedule"
 BUGGY = "q_no_sqrt_alpha_bar.py"  # x_t = alpha_bar * x0 + ...: trains as usual, samples clearly worse
 PROFILE = "tiny"
 DEADLINE_S = 20 * 60  # two trainings and the baseline, one after the other, on a shared 2-core machine
@@ -80,8 +81,8 @@ def test_correct_ddpm_train_ranks_above_a_buggy_one_beside_the_baseline(start_wo
     baseline = baseline_request(exercise_version=exercise.current_version, profile=PROFILE)
     assert baseline is not None
     client = Client()
-    correct = _submit(client, tokens["alice"], course.slug, EXERCISE / "solution.py")
-    buggy = _submit(client, tokens["bob"], course.slug, EXERCISE / "wrong" / BUGGY)
+    correct = _submit(client, tokens["alice"], course.slug, CORE / "solution.py")
+    buggy = _submit(client, tokens["bob"], course.slug, CORE / "wrong" / BUGGY)
     progress = _wait_until_done([correct, buggy], baseline, worker)
     training = [p for p in progress if p.get("phase") == "training" and (p.get("step") or 0) > 0]
     assert training, f"no live training progress was seen: {progress[-3:]}"
