@@ -31,6 +31,7 @@ from grader.checks import (
     TensorValue,
     Tol,
     close,
+    default_init,
     expect_tensor,
     expect_values,
 )
@@ -66,12 +67,7 @@ def model_spec(p: Planner, shape: tuple, T: int, dtype) -> dict:
     d = math.prod(shape[1:])
     spec = {"type": "conditioned", "sizes": [d, HIDDEN, d], "n_index": T, "activation": "tanh",
             "dtype": str(dtype).removeprefix("torch.")}
-    state = {}
-    for name, w in network(spec).state_dict().items():
-        fan_in = w.shape[1] if w.dim() == 2 else state[name.replace("bias", "weight")].shape[1]
-        u = torch.rand(w.shape, generator=p.generator, dtype=F64) * 2 - 1
-        state[name] = (3.0 * u / math.sqrt(fan_in)).to(dtype)  # 3x the default scale: eps of order 1
-    return {**spec, "state": state}
+    return {**spec, "state": default_init(p, network(spec), scale=3.0, dtype=dtype)}  # 3x: eps of order 1
 
 
 def model64(spec: dict):

@@ -41,6 +41,7 @@ from grader.checks import (
     Tol,
     as_number,
     close,
+    default_init,
     expect_scalar_tensor,
     expect_tensor,
     mean_test,
@@ -66,12 +67,7 @@ def model_spec(p: Planner, shape: tuple, n_index: int, dtype) -> dict:
     d = math.prod(shape[1:])
     spec = {"type": "conditioned", "sizes": [d, HIDDEN, d], "n_index": n_index, "activation": "tanh",
             "dtype": _name(dtype)}
-    state = {}
-    for name, w in network(spec).state_dict().items():
-        fan_in = w.shape[1] if w.dim() == 2 else state[name.replace("bias", "weight")].shape[1]
-        u = torch.rand(w.shape, generator=p.generator, dtype=F64) * 2 - 1
-        state[name] = (u / math.sqrt(fan_in)).to(dtype)
-    return {**spec, "state": state}
+    return {**spec, "state": default_init(p, network(spec), dtype=dtype)}
 
 
 def linear_score(d: int, slope: float, dtype) -> dict:

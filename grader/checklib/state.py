@@ -21,15 +21,17 @@ def snapshot(**objects: torch.nn.Module) -> dict[str, dict[str, torch.Tensor]]:
     return {name: {k: v.detach().clone() for k, v in obj.state_dict().items()} for name, obj in objects.items()}
 
 
-def default_init(p: Any, module: torch.nn.Module) -> dict[str, torch.Tensor]:
+def default_init(p: Any, module: torch.nn.Module, *, scale: float = 1.0,
+                 dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
     """A state for `module` drawn as PyTorch initialises nn.Linear (weights and biases uniform in
-    +-1/sqrt(fan_in)), from the grading's seeded generator `p.generator`, in state_dict order (float32)."""
+    +-scale/sqrt(fan_in), scale 1 by default), from the grading's seeded generator `p.generator`, in
+    state_dict order, in `dtype`."""
     state = module.state_dict()
     out = {}
     for name, t in state.items():
         fan_in = (t if t.dim() == 2 else state[name.replace("bias", "weight")]).shape[1]  # a bias: its weight's
         u = torch.rand(t.shape, generator=p.generator, dtype=torch.float64) * 2 - 1
-        out[name] = (u * (1.0 / math.sqrt(fan_in))).to(torch.float32)
+        out[name] = (u * (scale / math.sqrt(fan_in))).to(dtype)
     return out
 
 
