@@ -30,7 +30,7 @@ from django.shortcuts import get_object_or_404
 from .models import Course, Enrollment
 
 GRADE, MANAGE = "grade", "manage"
-# Course roles that see every student's work and may regrade it (submissions.access uses this too).
+# Course roles that see every student's work and may regrade it (submissions.selectors uses this too).
 COURSE_STAFF_ROLES = frozenset({Enrollment.Role.INSTRUCTOR, Enrollment.Role.TA})
 MANAGER_ROLES = frozenset({Enrollment.Role.INSTRUCTOR})
 

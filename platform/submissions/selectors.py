@@ -13,9 +13,9 @@ from django.utils import timezone
 from catalog.models import CourseExercise
 from courses import deadlines
 from courses.models import Enrollment
+from courses.permissions import can_grade
 from workers.selectors import submission_run_state, submission_wait
 
-from .access import can_view_course_work
 from .models import Submission
 
 HIDDEN_TITLE = "Hidden check"
@@ -37,7 +37,7 @@ def submission_get_for_viewer(*, user, submission_id: int) -> tuple[Submission, 
            .filter(pk=submission_id).first())
     if sub is None or not user.is_authenticated:
         raise Http404("No such submission")
-    instructor = can_view_course_work(user=user, course=sub.course_exercise.course)
+    instructor = can_grade(user=user, course=sub.course_exercise.course)  # instructors, TAs, staff
     if sub.user_id != user.pk and not instructor:
         raise Http404("No such submission")
     return sub, instructor
