@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.docker_sandbox import LABEL, DockerSandbox, docker_client
+from grader.sandbox.docker_sandbox import DockerSandbox, docker_client, sandbox_containers
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +18,7 @@ def docker_sandbox() -> DockerSandbox:
 
 
 def leftover_containers(sandbox: DockerSandbox, ids: list[str]) -> list[str]:
-    alive = {c.id for c in sandbox.client.containers.list(all=True, filters={"label": LABEL})}
+    alive = {c["Id"] for c in sandbox_containers(sandbox.client)}
     return [i[:12] for i in ids if i in alive]
 
 

@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import docker
@@ -119,30 +118,31 @@ def worker_is_gone(identity: str) -> bool:
     return stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"])  # the state follows the command's ")"
 
 
+def sandbox_containers(client: docker.DockerClient, worker: str | None = None) -> list[dict]:
+    """The engine's one-call summaries (`Id`, `Labels`, `Created` in epoch seconds, `State`) of this
+    project's sandbox containers, of one worker if given. One list call and no per-container
+    inspect, so a container removed meanwhile cannot make it fail (docker-py's `containers.list`
+    inspects each one and raises NotFound then)."""
+    labels = [LABEL] + ([f"{WORKER_LABEL}={worker}"] if worker else [])
+    return client.api.containers(all=True, filters={"label": labels})
+
+
 def reap_stale(client: docker.DockerClient, older_than_s: float | None = None) -> int:
     """Remove sandbox containers whose worker died (SIGKILL skips our `finally`):
     those of dead worker processes on this host, and, if `older_than_s` is given,
     any older than that (for workers on hosts that are gone)."""
     removed = 0
     now = time.time()
-    for c in client.containers.list(all=True, filters={"label": LABEL}):
-        orphan = worker_is_gone(c.labels.get(WORKER_LABEL, ""))
-        created = _parse_docker_time(c.attrs.get("Created", ""))
-        too_old = older_than_s is not None and (created is None or now - created > older_than_s)
+    for c in sandbox_containers(client):
+        orphan = worker_is_gone((c.get("Labels") or {}).get(WORKER_LABEL, ""))
+        too_old = older_than_s is not None and now - float(c.get("Created", 0)) > older_than_s
         if orphan or too_old:
             try:
-                c.remove(force=True)
+                client.api.remove_container(c["Id"], force=True)
                 removed += 1
             except ENGINE_ERRORS:
                 pass  # removed meanwhile by its own worker
     return removed
-
-
-def _parse_docker_time(text: str) -> float | None:
-    try:
-        return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00").timestamp()
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -203,6 +203,9 @@ class DockerSandbox(Sandbox):
         except ENGINE_ERRORS as exc:
             _remove_quietly(container)
             raise SandboxUnavailable(f"could not start the sandbox container: {exc}") from None
+        except BaseException:  # SIGTERM's SystemExit while the engine starts it: it must not outlive us
+            _remove_quietly(container)
+            raise
         return Started(container, getattr(attached, "_sock", attached), time.monotonic())
 
     def _take_warm(self, limits: Limits) -> Started | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.docker_sandbox import LABEL, WORKER_LABEL
+from grader.sandbox.docker_sandbox import sandbox_containers
 from submissions.models import Submission
 from submissions.services import submission_attempts_used, submission_create
 
@@ -21,7 +21,7 @@ SLOW_SOLUTION = b"import time\ntime.sleep(4)\n" + SOLUTION
 
 
 def _containers(client, worker: str) -> list:
-    return client.containers.list(all=True, filters={"label": [LABEL, f"{WORKER_LABEL}={worker}"]})
+    return sandbox_containers(client, worker)
 
 
 def _log(proc) -> str:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import user_create
-from grader.sandbox.docker_sandbox import LABEL, WORKER_LABEL
+from grader.sandbox.docker_sandbox import sandbox_containers
 from submissions import tasks
 from submissions.models import Submission
 from submissions.services import (
@@ -150,8 +150,7 @@ SLOW_IMPORT = b"import time\ntime.sleep(8)\n" + SOLUTION  # 8 s inside the sandb
 
 
 def _containers(client, worker=None):
-    labels = [LABEL] + ([f"{WORKER_LABEL}={worker}"] if worker else [])
-    return client.containers.list(all=True, filters={"label": labels})
+    return sandbox_containers(client, worker)
 
 
 def _wait_running_with_container(sub, client, proc, timeout=180):
