@@ -4,6 +4,8 @@ After the deadline the instructor reveals the private board: each entry's stored
 through the sampling sandbox once more, with a seed that did not exist before the reveal, and the
 samples are scored against the held-back part of the reference data (`part="private"`). The same
 sandbox, validation and scoring as a grading (grader/training.py); no training and no checks.
+A likelihood board needs no sandbox: the judge scores the stored weights' bits/dim on the
+held-back part of the test split.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from .materialize import materialize
 from .progress import JobWatch
 from .sandbox import Sandbox
 from .spec import Exercise
-from .training import _sample, _score
+from .training import _sample, _score, score_likelihood
 from .training_data import prepare_training_split
 from .training_outputs import TrainingOutcome
 from .untrusted import collecting, resolve_plain
@@ -29,9 +31,15 @@ def resample(exercise: Exercise, filename: str, data: bytes, checkpoint: bytes, 
     if training is None:
         raise ResampleError(f"{exercise.slug} is not a training exercise")
     chosen = training.profile(profile)
+    outcome = TrainingOutcome(chosen)
+    if training.likelihood is not None:  # no sandbox: the judge scores the weights on the held-back part
+        with collecting() as registry:
+            score_likelihood(outcome, training, chosen, checkpoint, seed, part=part)
+        if outcome.likelihood is None:
+            raise ResampleError(f"Scoring again failed: {resolve_plain(outcome.likelihood_problem, registry)}"[:2000])
+        return _private_block(outcome, part)
     source = materialize(filename, data)
     split = prepare_training_split(training.dataset)
-    outcome = TrainingOutcome(chosen)
     timings: dict = {}
     with collecting() as registry:
         status, message, _ = _sample(exercise, source, training, chosen, checkpoint, split, sandbox, seed, outcome,
@@ -40,6 +48,10 @@ def resample(exercise: Exercise, filename: str, data: bytes, checkpoint: bytes, 
             problem = message or outcome.samples_problem or "no samples came back"
             raise ResampleError(f"Sampling again failed ({status}): {resolve_plain(problem, registry)}"[:2000])
     _score(outcome, training.dataset, part=part)
+    return _private_block(outcome, part)
+
+
+def _private_block(outcome: TrainingOutcome, part: str) -> dict:
     block = outcome.block()
     block.pop("loss", None)
     return {**block, "reference_part": part, "sample_seconds": outcome.sample_seconds}

@@ -91,10 +91,15 @@ def _render_training(t: dict) -> list[str]:
     def seconds(key: str) -> str:
         return f"{t[key]:.1f} s" if isinstance(t.get(key), (int, float)) else "-"
 
+    likelihood = t.get("metric") == "bits_per_dim"
     lines = ["", f"Training (profile {t.get('profile')}, {t.get('device')}): {t.get('steps_done')} of "
                  f"{t.get('steps')} steps in {seconds('train_seconds')}; "
-                 f"{t.get('n_samples')} samples in {seconds('sample_seconds')}"]
-    if "fid" in t:
+                 + (f"{t.get('n_samples')} test images scored" if likelihood else
+                    f"{t.get('n_samples')} samples in {seconds('sample_seconds')}")]
+    if likelihood and isinstance(t.get("fid"), float):
+        low, high = t.get("fid_interval") or (None, None)
+        lines.append(f"{t['fid_label']}: {t['fid']:.4f}" + (f" (95 % interval {low:.4f} to {high:.4f})" if low else ""))
+    elif "fid" in t and not likelihood:
         m = t.get("memorisation", {})
         lines += [f"{t['fid_label']}: {t['fid']:.2f}   KID: {t['kid']:.4f} ± {t['kid_std']:.4f}",
                   f"Memorisation: {m.get('share', 0):.1%} of samples are near-copies of dataset images "

@@ -22,6 +22,8 @@ from .extends import (
 from .version import GRADER_DIR, folder_files, harness_files, import_closure, version_of
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The families of reference_models whose models have an exact (bound on) bits/dim: grader/likelihood.py.
+LIKELIHOOD_FAMILIES = ("realnvp", "pixelcnn")
 EXERCISES_DIR = Path(os.environ.get("DGM_EXERCISES_DIR", REPO_ROOT / "exercises"))
 VISIBILITIES = ("visible", "hidden", "after_due_date")
 DELEGATION_CHECK = "not_delegated"
@@ -87,6 +89,15 @@ class TrainingProfile:
 
 
 @dataclass(frozen=True)
+class LikelihoodSpec:
+    """`[training.likelihood]`: the board ranks the test split's bits/dim, computed by the judge with
+    reference_models' `family` (grader/likelihood.py) instead of FID of sampled images."""
+
+    family: str  # "realnvp" or "pixelcnn"
+    preview: int = 36  # samples the judge draws with the reference model for the result's grid; 0: none
+
+
+@dataclass(frozen=True)
 class TrainingSpec:
     """The `[training]` table: what runs in the training and sampling sandboxes."""
 
@@ -97,6 +108,7 @@ class TrainingSpec:
     sampler: dict
     profiles: dict[str, TrainingProfile]
     repo_root: Path = REPO_ROOT  # `support` paths are relative to it (a materialised bundle has its own)
+    likelihood: LikelihoodSpec | None = None  # None: an FID board of samples from the sampling sandbox
 
     def profile(self, name: str | None = None) -> TrainingProfile:
         """The named profile, else "cpu". The caller names it: the platform stores it with the job."""
@@ -257,9 +269,20 @@ def _training_spec(slug: str, path: Path, table: dict, functions: tuple[str, ...
             program=_shipped_file(slug, "program", path / program, path, functions) if program else None,
             support=tuple(Path(os.path.normpath(rel)).as_posix() for rel in support),
             dataset=str(table["dataset"]), checkpoint_mb=float(table["checkpoint_mb"]),
-            sampler=dict(table.get("sampler", {})), profiles=profiles, repo_root=repo_root)
+            sampler=dict(table.get("sampler", {})), profiles=profiles, repo_root=repo_root,
+            likelihood=_likelihood_spec(slug, table["likelihood"]) if "likelihood" in table else None)
     except (KeyError, TypeError) as exc:
         raise SpecError(f"{slug}: invalid [training] table ({type(exc).__name__}: {exc})") from None
+
+
+def _likelihood_spec(slug: str, table: dict) -> LikelihoodSpec:
+    spec = LikelihoodSpec(**table)
+    if spec.family not in LIKELIHOOD_FAMILIES:
+        raise SpecError(f"{slug}: [training.likelihood] family {spec.family!r} is not one of "
+                        f"{list(LIKELIHOOD_FAMILIES)}")
+    if not 0 <= spec.preview <= 64:
+        raise SpecError(f"{slug}: [training.likelihood] preview must be 0..64, not {spec.preview}")
+    return spec
 
 
 def load_exercise(slug: str, root: Path | None = None, *, repo_root: Path | None = None) -> Exercise:

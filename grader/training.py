@@ -4,6 +4,10 @@ train sandbox (probes first, then train() on the training split mounted read-onl
 -> checkpoint (size-capped, re-serialised) -> sample sandbox (the checkpoint, no
 dataset, a sample seed the judge derives from the grading seed) -> samples validated
 -> FID/KID and memorisation on the trusted side -> checks -> Result.
+
+A likelihood board (`[training.likelihood]`) has no sampling sandbox: the judge scores the
+checkpoint's bits/dim on the test split itself (grader/likelihood.py), and draws the grid's
+preview samples with the reference model.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import math
 import time
 
 from .harness import protocol
+from .likelihood import CheckpointMismatch, preview_samples, score_checkpoint
 from .memorisation_report import memorisation_block
 from .metrics.leaderboard import score_generated
 from .pipeline import (
@@ -138,7 +143,11 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     outcome.train_failure = message if status != "graded" else ""
 
     try:
-        if checkpoint is not None:
+        if checkpoint is not None and training.likelihood is not None:
+            scoring = time.monotonic()
+            score_likelihood(outcome, training, chosen, checkpoint, sample_seed(seed))
+            timings["score_s"] = time.monotonic() - scoring
+        elif checkpoint is not None:
             status, message, sample_output = _sample(exercise, source, training, chosen, checkpoint, data, sandbox,
                                                      seed, outcome, timings, watch, tap)
             output += sample_output
@@ -153,10 +162,13 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     timings.update(judge_s=judge_s, total_s=time.monotonic() - started)
     block = outcome.block()
     leaderboard = []
-    if outcome.score is not None and outcome.samples is not None:
+    if outcome.samples is not None and (outcome.score is not None or outcome.likelihood is not None):
         block["sample_grid_png"] = sample_grid_png(outcome.samples)
+    if outcome.score is not None:
         leaderboard = [{"name": outcome.score.label, "value": outcome.score.fid, "order": "asc"},
                        {"name": "KID", "value": outcome.score.kid, "order": "asc"}]
+    elif outcome.likelihood is not None and math.isfinite(outcome.likelihood.bits_per_dim):
+        leaderboard = [{"name": outcome.likelihood.label, "value": outcome.likelihood.bits_per_dim, "order": "asc"}]
     return Result(status=status, score=sum(t.score for t in tests), max_score=exercise.max_score,
                   execution_time=time.monotonic() - started, output=(message + output).strip(), tests=tests,
                   leaderboard=leaderboard, provenance=provenance, timings=timings, training=block)
@@ -194,6 +206,24 @@ def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: Tr
         payload, blob = extra["frames"].get("samples", ({}, b""))
         outcome.samples, outcome.samples_problem = read_samples(payload, blob, profile.n_samples, data.image_shape)
     return status, message, printed_output(extra["student_output"], " while sampling")
+
+
+def score_likelihood(outcome: TrainingOutcome, training: TrainingSpec, profile: TrainingProfile, checkpoint: bytes,
+                     seed: int, part: str | None = "public") -> None:
+    """A likelihood board's score, on the trusted side (grader/likelihood.py): the checkpoint's
+    weights in the reference model, over the profile's n_samples test images of `part`, and the
+    preview samples of the result's grid. Fills `outcome`; raises OSError (the dataset's files)."""
+    spec = training.likelihood
+    assert spec is not None  # only likelihood exercises come here
+    try:
+        outcome.likelihood, model = score_checkpoint(
+            checkpoint, family=spec.family, options=training.options(profile), dataset=training.dataset,
+            n=profile.n_samples, part=part, seed=seed)
+    except CheckpointMismatch as exc:
+        outcome.likelihood_problem = f"The checkpoint does not fit the scaffold's architecture: {untrusted(str(exc))}."
+        return
+    if spec.preview and math.isfinite(outcome.likelihood.bits_per_dim):
+        outcome.samples = preview_samples(model, spec.preview, seed)
 
 
 def _score(outcome: TrainingOutcome, dataset: str, part: str | None = "public") -> None:

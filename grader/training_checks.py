@@ -3,6 +3,8 @@
 An exercise lists them in its checks.py; the component checks of the core exercise it
 extends (`extends` in exercise.toml) run as probes in the training sandbox before training:
     CHECKS = [TrainingCompleted(), LossDecreases(), SamplesValid(), NotMemorised()]
+a likelihood board's (`[training.likelihood]`, no samples to judge):
+    CHECKS = [TrainingCompleted(), LossDecreases(), BitsPerDimScored()]
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from .outputs import Run
 from .training_outputs import TrainingOutcome
 from .untrusted import untrusted
 
-__all__ = ["LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted"]
+__all__ = ["BitsPerDimScored", "LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted"]
 
 
 def _outcome(run: Run) -> TrainingOutcome:
@@ -122,4 +124,39 @@ class NotMemorised(Check):
                                hint="A generative model must produce new images; returning (near) copies of "
                                     "dataset images, shifted, mirrored, warped or not, does not count, and such "
                                     "results stay off the leaderboard.")
+        return summary
+
+
+class BitsPerDimScored(Check):
+    """The judge's bits/dim of the test images (grader/likelihood.py) is finite and below `below`
+    (8 bits/dim: a uniform distribution over 256 pixel values, which any trained model should beat)."""
+
+    name = "bits_per_dim"
+
+    def __init__(self, below: float = 8.0):
+        self.below = below
+        self.title = (f"The trained model's bits/dim on the test images, computed by the judge with the reference "
+                      f"implementation, is finite and below {below:g}")
+
+    def judge(self, run: Run, planned) -> str:
+        outcome = _outcome(run)
+        score = outcome.likelihood
+        if score is None:
+            raise CheckFailure(outcome.likelihood_problem or
+                               f"There is no model to score: {_lower_first(outcome.stopped() or 'training failed')}.")
+        if not math.isfinite(score.bits_per_dim):
+            raise CheckFailure(f"The judge's bits/dim of your trained model is {score.bits_per_dim}: with the "
+                               "reference implementation, its weights give some test image no finite likelihood.",
+                               hint="If training looked fine, your functions compute something other than the "
+                                    "contract's: the model learnt what your code computes, the judge scores it "
+                                    "with the reference.")
+        low, high = score.interval
+        summary = (f"{score.bits_per_dim:.4f} bits/dim on {score.n} test images (95 % interval "
+                   f"{low:.4f} to {high:.4f}).")
+        if not score.bits_per_dim < self.below:
+            raise CheckFailure(f"{summary} It must be below {self.below:g}, what a uniform distribution over the 256 "
+                               "pixel values scores.",
+                               hint="The judge scores your weights with the reference implementation: a model trained "
+                                    "on a wrong log-likelihood (a sign, a missing term, a mask that lets a pixel see "
+                                    "itself) looks good in your loss curve and bad here.")
         return summary

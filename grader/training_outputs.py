@@ -16,6 +16,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .feedback import CheckFailure
+from .likelihood import LikelihoodScore
 from .metrics.leaderboard import GeneratedScore, validate_samples
 from .metrics.score import board_fields
 from .numbers import finite_or_none
@@ -44,6 +45,8 @@ class TrainingOutcome:
     samples_problem: str = ""  # why the samples are not valid, if they came back
     score: GeneratedScore | None = None
     memorisation: dict = field(default_factory=dict)
+    likelihood: LikelihoodScore | None = None  # a likelihood board's score (grader/likelihood.py)
+    likelihood_problem: str = ""  # why the checkpoint could not be scored (student-facing)
 
     def stopped(self) -> str:
         """Why the run stopped early, in one line ("" if it did not)."""
@@ -63,6 +66,8 @@ class TrainingOutcome:
                           for k, vs in self.log.items()}}
         if self.score is not None:
             block.update(board_fields(self.score), memorisation=self.memorisation)
+        if self.likelihood is not None:
+            block.update(self.likelihood.board(), n_samples=self.likelihood.n)
         return block
 
 

@@ -46,7 +46,7 @@ def run_training(args: argparse.Namespace) -> dict:
     dataset = "stdlib-docstrings" if family.data == "text" else args.dataset  # text ignores --dataset
     summary = {"family": args.family, "dataset": dataset, "steps": args.steps, "batch_size": args.batch_size,
                "device": args.device, "train_seconds": round(seconds, 1), "final": log[-1]}
-    if hasattr(model, "bits_per_dim"):
+    if hasattr(model, "image_bits_per_dim"):
         summary["test_bits_per_dim"] = test_bits_per_dim(model, args)
     write_samples(model, args.family, extra, args.n_samples, args.seed, out / "samples", args.device)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -59,7 +59,7 @@ def test_bits_per_dim(model, args: argparse.Namespace, limit: int = 2000) -> flo
     x = torch.from_numpy(images[:limit]).unsqueeze(1).to(args.device)  # (N, 1, H, W)
     model.eval()
     torch.manual_seed(args.seed)  # the dequantisation noise
-    return torch.cat([model.bits_per_dim(b) for b in x.split(256)]).mean().item()
+    return torch.cat([model.image_bits_per_dim(b) for b in x.split(256)]).mean().item()
 
 
 def write_samples(model, family: str, extra: dict, n: int, seed: int, stem: Path, device: str, **kwargs) -> Path:

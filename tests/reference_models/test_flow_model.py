@@ -3,7 +3,7 @@ import math
 import torch
 from helpers_rm import losses_fall
 
-from reference_models.flow import AffineCoupling, RealNVP, RealNVPConfig, checkerboard, squeeze, unsqueeze
+from reference_models.flow import RealNVP, RealNVPConfig, checkerboard, reference_coupling, squeeze, unsqueeze
 
 
 def test_realnvp_bits_per_dim_fall_and_stay_finite():
@@ -17,7 +17,7 @@ def test_realnvp_bits_per_dim_fall_and_stay_finite():
 
 def test_coupling_inverts_and_its_log_det_matches_the_jacobian():
     torch.manual_seed(0)
-    layer = AffineCoupling(1, 8, checkerboard(2, 2, 0))
+    layer = reference_coupling(1, 8, checkerboard(2, 2, 0))
     torch.nn.init.normal_(layer.net[-1].weight, std=0.5)  # away from the identity initialisation
     x = torch.randn(1, 1, 2, 2, dtype=torch.float64)
     layer.double()
@@ -36,5 +36,5 @@ def test_squeeze_is_invertible():
 def test_untrained_flow_density_integrates_to_about_8_bits_on_uniform_pixels():
     """An identity flow puts a logistic-like density on pixels; bits/dim is finite and near 8."""
     model = RealNVP(RealNVPConfig(image_size=8, width=4, n_couplings=1))
-    bpd = model.bits_per_dim(torch.randint(0, 256, (64, 1, 8, 8), dtype=torch.uint8))
+    bpd = model.image_bits_per_dim(torch.randint(0, 256, (64, 1, 8, 8), dtype=torch.uint8))
     assert torch.isfinite(bpd).all() and 6.0 < bpd.mean().item() < 10.0
