@@ -78,7 +78,7 @@ def load_weights(model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
             param.copy_(tensors[name].to(param.dtype))
 
 
-def test_images(dataset: str, part: str | None, n: int) -> np.ndarray:
+def held_out_images(dataset: str, part: str | None, n: int) -> np.ndarray:
     """The first n images of the test split's `part` (metrics.reference's parts): uint8 (n, H, W)."""
     images, _ = load_dataset(dataset, "test")
     chosen = images[part_indices(part)]
@@ -106,7 +106,7 @@ def score_checkpoint(checkpoint: bytes, *, family: str, options: dict, dataset: 
     reference model. Raises CheckpointMismatch."""
     model = build_model(family, options)
     load_weights(model, load_tensors(checkpoint))
-    bits = per_image_bits(model, test_images(dataset, part, n), seed)
+    bits = per_image_bits(model, held_out_images(dataset, part, n), seed)
     mean = float(bits.mean())
     half = Z_95 * float(bits.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
     label = f"bits/dim ({dataset_label(dataset)} test)"

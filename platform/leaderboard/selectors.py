@@ -107,7 +107,17 @@ class Board:
     pseudonyms: bool
     visible: bool
     fid_label: str = FID_LABEL
-    n_samples: int | None = None
+    n_samples: int | None = None  # of an FID board, samples per entry; of a likelihood board, test images scored
+    likelihood: bool = False  # ranked by the judge's bits/dim of the test split (no samples, no KID)
+
+    @property
+    def digits(self) -> int:
+        """Decimals of a score: bits/dim differ in the second decimal, FIDs in units."""
+        return 3 if self.likelihood else 2
+
+    @property
+    def interval_digits(self) -> int:
+        return 3 if self.likelihood else 1
     rows: list[dict] = field(default_factory=list)  # ranked students and the baseline, best first
     flagged: list[dict] = field(default_factory=list)  # instructors only
     disqualified: list[dict] = field(default_factory=list)  # instructors only
@@ -145,6 +155,7 @@ def leaderboard_for_viewer(*, course_exercise: CourseExercise, user, instructor:
                   visible=board_is_visible(course_exercise=course_exercise, instructor=instructor, now=now))
     version = course_exercise.exercise.current_version
     board.n_samples = version.training.get("profiles", {}).get(profile, {}).get("n_samples") if version else None
+    board.likelihood = bool(version) and version.training.get("metric") == "bits_per_dim"
     if not board.visible:
         return board
     kwargs = {"course_id": course_exercise.course_id, "viewer": user, "instructor": instructor,
