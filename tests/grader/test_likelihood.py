@@ -18,6 +18,7 @@ from grader.likelihood import (
     preview_samples,
     score_checkpoint,
 )
+from grader.resample import ResampleError, resample
 from grader.spec import SpecError, load_exercise
 from reference_models import flow, pixelcnn
 from reference_models.flow_nets import RealNVP as RealNVPArchitecture
@@ -101,7 +102,9 @@ def test_pixelcnn_weights_are_scored_under_the_reference_masks_whatever_buffers_
     reference = pixelcnn.PixelCNN(PixelCNNConfig(**PIXELCNN_OPTIONS))
     load_weights(reference, state)
     x = torch.from_numpy(held_out_images("fashion-mnist", "public", 16)).unsqueeze(1)
-    assert score.bits_per_dim == pytest.approx(float(reference.image_bits_per_dim(x).mean()), rel=1e-6)
+    with torch.no_grad():
+        expected = float(reference.image_bits_per_dim(x).mean())
+    assert score.bits_per_dim == pytest.approx(expected, rel=1e-6)
     # a checkpoint that carries a reference-named mask of all ones is not read either
     forged = {**state, "conv_in.mask": torch.ones(4, 1, 7, 7)}
     again, _ = score_checkpoint(save_tensors(forged), family="pixelcnn", options=PIXELCNN_OPTIONS,
@@ -144,3 +147,17 @@ def test_the_exercise_table_names_a_known_family(tmp_path):
     (bad / "exercise.toml").write_text(toml.replace('family = "realnvp"', 'family = "dcgan"'))
     with pytest.raises(SpecError, match="family 'dcgan'"):
         load_exercise("flow-bad", tmp_path)
+
+
+def test_the_private_board_scores_the_stored_weights_on_the_other_half_without_a_sandbox():
+    exercise = load_exercise("flow-train")
+    options = exercise.training.options(exercise.training.profile("tiny"))
+    state = _trained_state(build_model("realnvp", options))
+    block = resample(exercise, "solution.py", b"", save_tensors(state), sandbox=None, seed=11, profile="tiny")
+    public, _ = score_checkpoint(save_tensors(state), family="realnvp", options=options, dataset="fashion-mnist",
+                                 n=500, part="public", seed=11)
+    assert block["reference_part"] == "private" and block["n_samples"] == 500 and block["metric"] == "bits_per_dim"
+    assert math.isfinite(block["fid"]) and block["fid"] != public.bits_per_dim
+    with pytest.raises(ResampleError, match="does not fit the scaffold's architecture"):
+        resample(exercise, "solution.py", b"", save_tensors({"x": torch.zeros(1)}), sandbox=None, seed=11,
+                 profile="tiny")

@@ -21,9 +21,9 @@ PEOPLE = [("instructor", Enrollment.Role.INSTRUCTOR), ("alice", Enrollment.Role.
           ("bob", Enrollment.Role.STUDENT)]
 # The syllabus in teaching order (as CS236 teaches it: autoregressive models, VAEs, flows, GANs, score-based
 # and diffusion models), each core exercise before the training exercise built on it (README's table).
-ORDER = ["attention", "lm-sampling", "pixelcnn-mask",
+ORDER = ["attention", "lm-sampling", "pixelcnn-mask", "pixelcnn-train",
          "vae-reparam", "vae-elbo", "vae-train",
-         "flow-coupling",
+         "flow-coupling", "flow-train",
          "gan-minimax", "wgan-gp", "gan-train",
          "score-matching", "ddpm-schedule", "ddpm-sampler", "ddpm-train",
          "generate-fashion"]
