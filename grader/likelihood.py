@@ -48,7 +48,7 @@ class LikelihoodScore:
         finite = math.isfinite(self.bits_per_dim)
         return {"fid": self.bits_per_dim if finite else None, "fid_label": self.label,
                 "fid_interval": list(self.interval) if finite else None, "kid": None, "kid_std": None,
-                "reference_part": self.reference_part, "metric": "bits_per_dim"}
+                "reference_part": self.reference_part}
 
 
 def build_model(family: str, options: dict) -> Any:

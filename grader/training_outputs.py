@@ -33,6 +33,7 @@ class TrainingOutcome:
     """What a training exercise's run produced, as far as it got."""
 
     profile: TrainingProfile
+    metric: str = "fid"  # what the board ranks: "fid" of samples, or the judge's "bits_per_dim"
     train_failure: str = ""  # why training did not complete (student-facing), "" if it did
     sample_failure: str = ""  # why sampling did not complete
     log: dict[str, list] = field(default_factory=dict)  # "step" (ints) and each name (floats, None: not logged)
@@ -58,7 +59,7 @@ class TrainingOutcome:
 
     def block(self) -> dict:
         """The result's `training` block (non-finite values as null: the result is strict JSON)."""
-        block = {"profile": self.profile.name, "device": self.profile.device,
+        block = {"profile": self.profile.name, "device": self.profile.device, "metric": self.metric,
                  "steps": self.profile.steps, "steps_done": self.steps_done, "batch_size": self.profile.batch_size,
                  "train_seconds": self.train_seconds, "sample_seconds": self.sample_seconds,
                  "n_samples": self.profile.n_samples, "checkpoint_bytes": self.checkpoint_bytes,
