@@ -91,6 +91,26 @@ class CallOutput:
         v = self._decode(grads[str(key)], f"the gradient of argument {key}")
         return v.data if isinstance(v, TensorValue) else None
 
+    def _per_parameter(self, field: str, obj: str, what: str) -> dict[str, torch.Tensor | None]:
+        recorded = self.raw.get(field)
+        if not isinstance(recorded, dict) or not isinstance(recorded.get(obj), dict):
+            raise CheckFailure(f"`{self.description}`: the {what} of {obj}'s parameters did not come back.")
+        out: dict[str, torch.Tensor | None] = {}
+        for name, enc in recorded[obj].items():
+            v = self._decode(enc, f"the {what} of {obj}'s parameter {name}")
+            if v is not None and not isinstance(v, TensorValue):
+                raise CheckFailure(f"`{self.description}`: the {what} of {obj}'s parameter {name} is not a tensor.")
+            out[str(name)] = v.data if isinstance(v, TensorValue) else None
+        return out
+
+    def param_grads(self, obj: str) -> dict[str, torch.Tensor | None]:
+        """{parameter name: d(result)/d parameter, None where the result does not depend on it} (Call.param_grads)."""
+        return self._per_parameter("param_grads", obj, "gradients of the result")
+
+    def grad_fields(self, obj: str) -> dict[str, torch.Tensor | None]:
+        """{parameter name: its `.grad` right after the call, or None} (Call.record_grad)."""
+        return self._per_parameter("grad_fields", obj, "`.grad`")
+
     def state(self, obj: str) -> dict[str, torch.Tensor]:
         states = self.raw.get("state")
         if not isinstance(states, dict) or not isinstance(states.get(obj), dict):

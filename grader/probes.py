@@ -43,6 +43,11 @@ class Call:
     upstream: TensorRef | None = None
     record_state: tuple = ()
     draw_after: int = 0  # the harness then draws this many numbers from torch's global generator (reseeding shows)
+    # objects whose parameters' gradients of the result, d(sum(param_upstream * result))/d parameter, come back
+    # (by torch.autograd.grad: is the result differentiable in them, e.g. through create_graph?)
+    param_grads: tuple = ()
+    param_upstream: TensorRef | None = None
+    record_grad: tuple = ()  # objects whose parameters' `.grad` come back as the call left them (None or a tensor)
 
     def describe(self) -> str:
         def show(v: Any) -> str:
@@ -109,7 +114,7 @@ class Planner:
         spec: dict[str, Any] = {"id": probe_id, "objects": {}, "calls": []}
         for name, obj in (objects or {}).items():
             obj = dict(obj)
-            for tensors in ("state", "params"):  # {param name: tensor} -> {param name: input name}
+            for tensors in ("state", "params", "grads"):  # {param name: tensor} -> {param name: input name}
                 if tensors in obj:
                     obj[tensors] = {k: self.add(v).name for k, v in obj[tensors].items()}
             spec["objects"][name] = obj
@@ -120,6 +125,11 @@ class Planner:
                 "repeat": call.repeat,
                 "record_state": list(call.record_state),
             }
+            if call.param_grads:
+                entry["param_grads"] = {"of": list(call.param_grads),
+                                        "upstream": call.param_upstream.name if call.param_upstream else None}
+            if call.record_grad:
+                entry["record_grad"] = list(call.record_grad)
             if call.fn is not None:
                 entry["fn"] = call.fn
             else:

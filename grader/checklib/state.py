@@ -40,8 +40,12 @@ def build_objects(specs: Mapping[str, dict]) -> dict[str, Any]:
     order as the sandbox builds them: "mlp" networks and "sgd"/"adam" optimizers (never student code)."""
     built: dict[str, Any] = {}
     for name, spec in specs.items():
-        tensors = dict(spec.get("state", {}))
-        built[name] = build({**spec, "state": {k: k for k in tensors}} if tensors else spec, tensors, built, None)
+        spec, tensors = dict(spec), {}
+        for kind in ("state", "params", "grads"):  # {param name: tensor} -> {param name: its key in `tensors`}
+            if kind in spec:
+                tensors.update({f"{kind}:{k}": v for k, v in spec[kind].items()})
+                spec[kind] = {k: f"{kind}:{k}" for k in spec[kind]}
+        built[name] = build(spec, tensors, built, None)
     return built
 
 

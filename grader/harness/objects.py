@@ -1,5 +1,10 @@
 """Public scaffolding objects a probe can ask for: tiny networks and optimizers,
-or an instance of a class from the student's module with given weights.
+or an instance of a class from the student's module with given weights, activations, and a
+"sequential" of objects built before it (e.g. a stack of a student's layers).
+
+Options of a network's spec: "dtype" (float32 or float64), "state" (loaded with load_state_dict),
+"params" (written in place, as a training step would) and "grads" (each parameter's `.grad` set to
+a given tensor before any call: a check can then see whether a call left `.grad` alone).
 
 The networks of exercises §8-10 are public (their contracts call them `model(seq)`, `model(xt, t)`
 and `score_model(x, sigma_idx)`); the judge builds the same ones with `network` on the trusted side
@@ -93,12 +98,18 @@ def build(spec: dict, tensors: dict, objects: dict, module) -> object:
             obj = ReshapedMLP(list(obj), bool(spec.get("squeeze")))
     elif kind == "student_class":
         obj = getattr(module, spec["name"])(*spec.get("args", []), **spec.get("kwargs", {}))
+    elif kind == "activation":
+        return ACTIVATIONS[spec["name"]]()
+    elif kind == "sequential":  # of objects built earlier in the probe, in this order, shared with them
+        return nn.Sequential(*(objects[name] for name in spec["layers"]))
     elif kind in ("sgd", "adam"):
         params = objects[spec["params_of"]].parameters()
         options = {k: (tuple(v) if isinstance(v, list) else v) for k, v in spec.get("options", {}).items()}
         return (torch.optim.SGD if kind == "sgd" else torch.optim.Adam)(params, **options)
     else:
         raise ValueError(f"unknown object type {kind!r}")
+    if spec.get("dtype") is not None and isinstance(obj, nn.Module):
+        obj = obj.to(DTYPES[spec["dtype"]])
     if "state" in spec:
         state = {name: tensors[key] for name, key in spec["state"].items()}
         obj.load_state_dict(state, strict=True)
@@ -107,4 +118,7 @@ def build(spec: dict, tensors: dict, objects: dict, module) -> object:
         with torch.no_grad():
             for name, key in spec["params"].items():
                 obj.get_parameter(name).copy_(tensors[key])
+    for name, key in spec.get("grads", {}).items():  # {parameter name: tensor name}: a preset .grad
+        param = obj.get_parameter(name)
+        param.grad = tensors[key].to(param.dtype).clone()
     return obj

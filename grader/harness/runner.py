@@ -96,8 +96,14 @@ def run_call(call: dict, module, tensors, objs, encoder: Encoder, timeout: float
                 torch.manual_seed(int(call["seed"]))
             for _ in range(int(call.get("repeat", 1))):
                 returns.append(target(*args, **kwargs))
+            if call.get("record_grad"):  # each parameter's .grad as the call left it, before we differentiate
+                record["grad_fields"] = {name: {k: encoder.tensor(v.grad) if v.grad is not None else {"none": True}
+                                                for k, v in objs[name].named_parameters()}
+                                         for name in call["record_grad"]}
             if call.get("draw_after"):  # the global generator's state after the call: was it reseeded?
                 record["drawn_after"] = encoder.tensor(_rand(min(int(call["draw_after"]), 1024), dtype=torch.float64))
+            if call.get("param_grads"):
+                record["param_grads"] = _param_grads(returns[0], call, objs, tensors, encoder)
             if grad:
                 record["grads"] = _backward(returns[0], grad, args, kwargs, tensors, encoder)
     except BaseException as exc:  # the student's exception is a result, not our crash
@@ -109,6 +115,27 @@ def run_call(call: dict, module, tensors, objs, encoder: Encoder, timeout: float
                        for name in call.get("record_state", [])}
     record["forbidden"] = guards.take()
     return record
+
+
+def _param_grads(out, call: dict, objs: dict, tensors, encoder: Encoder) -> dict:
+    """d(sum(upstream * out))/d parameter for every parameter of the objects call["param_grads"]["of"] names,
+    by torch.autograd.grad (no parameter's .grad is touched; the graph is kept for a later "grad"). A
+    parameter the result does not depend on, or that no longer requires grad, comes back as none."""
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"expected a tensor to differentiate, got {type(out).__name__}")
+    spec = call["param_grads"]
+    upstream = tensors[spec["upstream"]] if spec.get("upstream") else None
+    named = [(name, key, param) for name in spec["of"] for key, param in objs[name].named_parameters()]
+    live = [(name, key, param) for name, key, param in named if param.requires_grad]
+    grads: list = [None] * len(live)
+    if out.requires_grad and live:
+        grads = list(torch.autograd.grad(out, [param for *_, param in live], grad_outputs=upstream,
+                                         retain_graph=True, allow_unused=True))
+    result: dict = {name: {key: {"none": True} for n, key, _ in named if n == name} for name in spec["of"]}
+    for (name, key, _), g in zip(live, grads, strict=True):
+        if g is not None:
+            result[name][key] = encoder.tensor(g)
+    return result
 
 
 def _backward(out, grad: dict, args, kwargs, tensors, encoder: Encoder) -> dict:
