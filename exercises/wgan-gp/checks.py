@@ -10,12 +10,18 @@ What the sandbox can show about create_graph: the critic's parameters require gr
 do not, so the penalty comes back requiring grad only if its graph reaches the critic's parameters
 through the input gradient (or a leaf x_hat the submission marked, which without create_graph has no
 path to the result either). A second call then runs the critic on its own, to show its parameters
-still require grad.
+still require grad. Requiring grad is not enough (a penalty marked with requires_grad_() after the
+fact requires grad too): the harness also sends back d penalty / d theta for every parameter of the
+critic (Call.param_grads, by torch.autograd.grad), compared with the reference's in float64, and
+each parameter's `.grad` as the call left it (Call.record_grad): None stays None, and a `.grad` set
+before the call (the critic's spec's "grads") comes back unchanged, so a .backward() through the
+critic or a critic.zero_grad() shows. A float64 critic (its spec's "dtype") takes float64 inputs.
 
 Tolerances (float32): the penalty is a mean of (||g|| - 1)^2 over <= 16 samples, g a product of
 three small matrices: a correct float32 computation is within ~1e-6 relative; rtol 1e-4, atol 1e-5
-(the contract's). The losses are means of <= 64 scores: float32 rtol 1e-4, atol 1e-5; float64
-rtol 1e-9, atol 1e-9.
+(the contract's); float64 rtol 1e-9, atol 1e-9. Its parameter gradients (second derivatives of the
+critic, O(1) here) are within ~1e-6 relative in float32: rtol 1e-4, atol 1e-5. The losses are
+means of <= 64 scores: float32 rtol 1e-4, atol 1e-5; float64 rtol 1e-9, atol 1e-9.
 """
 from __future__ import annotations
 
@@ -33,8 +39,11 @@ from grader.checks import (
     KnownBugs,
     ObjectRef,
     Planner,
+    TensorValue,
     Tol,
     build_objects,
+    close,
+    expect_close,
     expect_gradients,
     expect_scalar_tensor,
 )
@@ -199,6 +208,153 @@ class PenaltyDifferentiable(Check):
         return None
 
 
+FLOAT64_HINT = ("Keep the inputs' dtype all the way (here float64, and so is the critic): no .float(), "
+                 ".type(torch.FloatTensor) or float32 constants on the way to x_hat.")
+
+
+class PenaltyFloat64(PenaltyValues):
+    name = "penalty_float64"
+    title = "gradient_penalty works in float64 (a float64 critic, real, fake and alpha) and returns float64"
+    cases = [(6, 5, "tanh", None), (3, 4, "leaky_relu", None)]
+    tolerances = {torch.float32: TOL, torch.float64: Tol(1e-9, 1e-9)}
+    dtype_hint = FLOAT64_HINT
+
+    def objects(self, p, case):
+        state = {k: v.double() for k, v in _critic_state(p, case[1], GAIN).items()}
+        return {"critic": {"type": "mlp", **_spec(case[1], case[2]), "dtype": "float64", "state": state}}
+
+    def inputs(self, p, case):
+        b, d, dt = case[0], case[1], torch.float64
+        return (ObjectRef("critic"), p.randn(b, d, dtype=dt), p.randn(b, d, mean=0.5, std=2.0, dtype=dt),
+                p.uniform(b, dtype=dt))
+
+    def error_hint(self, run, case, message):
+        return FLOAT64_HINT
+
+    def plan(self, p: Planner):
+        """Each float64 case, and its float32 twin (the same critic and inputs rounded to float32): a penalty
+        whose float32 value is already wrong is penalty_values' business, not a dtype problem."""
+        out = []
+        for i, case in enumerate(super().plan(p)):
+            spec = case.objects["critic"]
+            twin = {**spec, "dtype": "float32", "state": {k: v.float() for k, v in spec["state"].items()}}
+            args = (ObjectRef("critic"), *(p.add(a.float()) for a in case.args[1:]))
+            out.append((case, p.probe(f"{self.name}_float32_{i}", [Call(fn=GP, args=args)], objects={"critic": twin})))
+        return out
+
+    def judge(self, run, planned):
+        for case, twin in planned:
+            try:
+                call = run.call(case.probe)
+            except CheckFailure as failure:
+                failure.hint = failure.hint or FLOAT64_HINT
+                raise
+            value, expected = call.value(), self.expected(case)
+            wrong = isinstance(value, TensorValue) and value.data.dtype == torch.float64 and value.data.dim() == 0 \
+                and not close(value.data, expected, self.tol(case))
+            if wrong and not self._float32_right(run, twin, expected):
+                continue  # the same wrong value in float32: penalty_values says what is wrong with it
+            self.judge_case(call, case)
+        return None
+
+    @staticmethod
+    def _float32_right(run, twin: str, expected: torch.Tensor) -> bool:
+        try:
+            value = run.call(twin).value()
+        except CheckFailure:
+            return False
+        return isinstance(value, TensorValue) and close(value.data, expected, TOL)
+
+
+class PenaltyParameterGradients(PenaltyValues):
+    """create_graph's purpose: the penalty must train the critic. Its gradient with respect to every
+    parameter of the critic (second derivatives through g) against the reference's."""
+
+    name = "penalty_parameter_gradients"
+    title = ("The gradient of gradient_penalty with respect to the critic's parameters matches the reference "
+             "(create_graph=True makes g, and so the penalty, differentiable in them)")
+    cases = [(8, 5, "tanh", None), (6, 4, "leaky_relu", None), (3, 7, "tanh", None)]
+
+    def call(self, p, case, args, kwargs):
+        return Call(fn=GP, args=args, kwargs=kwargs, param_grads=("critic",))
+
+    def expected_grads(self, case) -> dict[str, torch.Tensor]:
+        critic, *inputs = self._critic_and_inputs(case)
+        names, params = zip(*critic.named_parameters(), strict=True)
+        grads = torch.autograd.grad(ref.gradient_penalty(critic, *inputs), params, allow_unused=True)
+        return {n: torch.zeros_like(q) if g is None else g for n, q, g in zip(names, params, grads, strict=True)}
+
+    def judge_case(self, call, case):
+        expected, got = self.expected_grads(case), call.param_grads("critic")
+        what = f"`{call.description}`"
+        missing = all(g is None for g in got.values())
+        value = call.value()
+        if not missing and not (isinstance(value, TensorValue) and close(value.data, self.expected(case), TOL)):
+            return  # a wrong penalty has other gradients: penalty_values says what is wrong with its value
+        if missing or all(not g.abs().sum() for g in got.values() if g is not None):
+            raise CheckFailure(
+                f"{what}: the penalty's gradient with respect to the critic's parameters is "
+                f"{'missing' if missing else 'zero'}: training the critic on it would not push its input-gradient "
+                "norms towards 1 (a penalty that merely requires grad, e.g. through requires_grad_(), is not enough).",
+                hint="Pass create_graph=True to torch.autograd.grad, so that g is itself a differentiable function of "
+                     "the critic's parameters, and do not detach g, its norms or the penalty.")
+        for name, e in expected.items():
+            g = got.get(name)
+            if g is None:
+                g = torch.zeros_like(e)
+            if g.shape != e.shape:
+                raise CheckFailure(f"{what}: the gradient for the critic's `{name}` has shape {tuple(g.shape)}, "
+                                   f"expected {tuple(e.shape)}.")
+            expect_close(g, e, what=f"d(penalty)/d(critic's {name}) of {what}", rtol=TOL.rtol, atol=TOL.atol,
+                         hint="The penalty's value may be right while its graph is not: compute g with "
+                              "torch.autograd.grad(..., create_graph=True) from critic(x_hat) itself, and build the "
+                              "penalty from g without detaching anything. " + PENALTY_HINT)
+
+
+class CriticGradUntouched(Check):
+    name = "critic_grad_untouched"
+    title = ("gradient_penalty leaves the critic's `.grad` untouched: None stays None, and a `.grad` set before "
+             "the call stays as it was (no .backward() through the critic, no zero_grad())")
+
+    def plan(self, p: Planner):
+        out = []
+        for n, (b, d, activation, preset) in enumerate([(5, 4, "tanh", False), (4, 3, "leaky_relu", True)]):
+            state = _critic_state(p, d, GAIN)
+            spec = {"type": "mlp", **_spec(d, activation), "state": state}
+            if preset:
+                spec["grads"] = {k: torch.randn(v.shape, generator=p.generator) for k, v in state.items()}
+            real, fake, alpha = p.randn(b, d), p.randn(b, d, mean=0.5, std=2.0), p.uniform(b)
+            call = Call(fn=GP, args=(ObjectRef("critic"), real, fake, alpha), record_grad=("critic",))
+            out.append((p.probe(f"critic_grad{n}", [call], objects={"critic": spec}), spec.get("grads")))
+        return out
+
+    def judge(self, run, planned):
+        backward_hint = ("Take the input gradient with torch.autograd.grad(critic(x_hat).sum(), x_hat, "
+                         "create_graph=True): it returns g without writing any parameter's .grad. .backward() "
+                         "accumulates into every parameter's .grad, and the critic's next optimiser step then "
+                         "uses gradients that are not its loss's.")
+        for probe, preset in planned:
+            call = run.call(probe)
+            got = call.grad_fields("critic")
+            what = f"After `{call.description}`"
+            for name, g in got.items():
+                before = None if preset is None else preset.get(name)
+                if before is None and g is not None:
+                    raise CheckFailure(f"{what}, the critic's parameter `{name}` has a `.grad` (it had none before "
+                                       "the call): something called .backward() through the critic.",
+                                       hint=backward_hint)
+                if before is not None and g is None:
+                    raise CheckFailure(f"{what}, the `.grad` the critic's parameter `{name}` had before the call is "
+                                       "gone: something called critic.zero_grad() (or set `.grad = None`).",
+                                       hint="Leave `.grad` alone: the training loop zeroes the critic's gradients "
+                                            "itself, and may have accumulated some before the penalty is computed.")
+                if before is not None and g is not None and not torch.equal(g, before.to(g.dtype)):
+                    raise CheckFailure(f"{what}, the `.grad` of the critic's parameter `{name}` changed: something "
+                                       "called .backward() through the critic (or zeroed or edited `.grad`).",
+                                       hint=backward_hint)
+        return None
+
+
 # ---------------------------------------------------------------------------------------------
 # the losses
 
@@ -308,5 +464,6 @@ class Unchanged(InputsUnchanged):
         return None
 
 
-CHECKS = [PenaltyValues(), PenaltyAlpha(), PenaltyImages(), PenaltyDifferentiable(), CriticLossValues(),
-          GeneratorLossValues(), LossGradients(), Unchanged()]
+CHECKS = [PenaltyValues(), PenaltyAlpha(), PenaltyImages(), PenaltyFloat64(), PenaltyDifferentiable(),
+          PenaltyParameterGradients(), CriticGradUntouched(), CriticLossValues(), GeneratorLossValues(),
+          LossGradients(), Unchanged()]
