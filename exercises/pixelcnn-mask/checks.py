@@ -229,49 +229,142 @@ class ConvMaskedWeightsIgnored(Check):
         return None
 
 
+def _receptive_field(layers, H: int, W: int, i: int, j: int) -> torch.Tensor:
+    """(H, W) bool: the input pixels output pixel (i, j) of a stack of masked convolutions (type, k) can see
+    with the contract's masks. Linear layers of all-ones masked weights on a zero input: every path counts
+    positively, so the gradient is exactly the number of paths from each input pixel (no cancellation)."""
+    x = torch.zeros(1, 1, H, W, dtype=torch.float64, requires_grad=True)
+    h = x
+    for t, k in layers:
+        h = F.conv2d(h, reference_mask(k, t).double()[None, None], padding=k // 2)
+    return torch.autograd.grad(h[0, 0, i, j], x)[0][0, 0] > 0
+
+
+def _stack_name(layers) -> str:
+    return " -> ".join(f"{LAYER}({t!r}, k={k})" for t, k in layers)
+
+
 class ConvCausal(Check):
+    """The gradient of output pixel (i, j) of image 0 (random weights on every output channel) with respect
+    to the whole input: nonzero exactly on the receptive field the contract's masks give (for one layer the
+    mask itself: the pixels before (i, j), and (i, j) for type B), in every input channel, and zero in
+    every other image of the batch. Here each layer keeps its own initial weights."""
+
     name = "conv_causal"
     title = ("MaskedConv2d is causal: the gradient of an output pixel is zero at every input pixel after it in "
              "raster order (and at the pixel itself for type A), in every channel")
-    # (type, in, out, k, x shape, output pixels)
-    CASES = [("A", 2, 3, 5, (2, 2, 6, 7), [(0, 0), (2, 3), (5, 6), (3, 0), (1, 6)]),
-             ("B", 3, 3, 3, (2, 3, 5, 5), [(0, 0), (2, 2), (4, 4), (3, 0), (0, 4)]),
-             ("A", 1, 2, 7, (1, 1, 4, 9), [(1, 4), (3, 8), (0, 8)])]
+    # (layers [(type, k)], channels [in, hidden..., out], x shape, output pixels)
+    CASES = [([("A", 5)], [2, 3], (2, 2, 6, 7), [(0, 0), (2, 3), (5, 6), (3, 0), (1, 6)]),
+             ([("B", 3)], [3, 3], (2, 3, 5, 5), [(0, 0), (2, 2), (4, 4), (3, 0), (0, 4)]),
+             ([("A", 7)], [1, 2], (1, 1, 4, 9), [(1, 4), (3, 8), (0, 8)])]
+    write_weights = False  # True: weights drawn here, ±1000 at the masked positions, written into every layer
+
+    def _objects(self, p: Planner, layers, channels) -> dict:
+        objects: dict = {}
+        names = []
+        for n, ((t, k), cin, cout) in enumerate(zip(layers, channels[:-1], channels[1:], strict=True)):
+            spec: dict = {"type": "student_class", "name": LAYER, "args": [t, cin, cout, k]}
+            if self.write_weights:
+                hidden = 1 - reference_mask(k, t).double()
+                w = p.randn(cout, cin, k, k).value.double() / math.sqrt(cin * k * k) * 2
+                w = torch.where(hidden.bool(), torch.sign(w) * 1000, w)  # the masked weights are ±1000
+                spec["params"] = {"weight": w.float(), "bias": p.randn(cout, std=0.3).value}
+            objects[f"layer{n}"] = spec
+            names.append(f"layer{n}")
+            if n < len(layers) - 1:
+                objects[f"act{n}"] = {"type": "activation", "name": "leaky_relu"}
+                names.append(f"act{n}")
+        if len(layers) > 1:
+            objects["stack"] = {"type": "sequential", "layers": names}
+        return objects
 
     def plan(self, p: Planner):
         out = []
-        for n, (t, cin, cout, k, shape, pixels) in enumerate(self.CASES):
+        for n, (layers, channels, shape, pixels) in enumerate(self.CASES):
+            objects = self._objects(p, layers, channels) if self.write_weights else {}
+            target = "stack" if len(layers) > 1 else "layer0" if self.write_weights else "layer"
             x = p.randn(*shape)
             calls = []
             for i, j in pixels:
-                upstream = torch.zeros(shape[0], cout, shape[2], shape[3])
-                upstream[0, :, i, j] = 1.0
-                calls.append(Call(object="layer", args=(x,), grad_wrt=(0,), upstream=p.add(upstream)))
-            out.append((_plan_layer(p, f"causal{n}", t, cin, cout, k, calls), t, cin, cout, k, shape, pixels))
+                upstream = torch.zeros(shape[0], channels[-1], shape[2], shape[3])
+                upstream[0, :, i, j] = torch.randn(channels[-1], generator=p.generator, dtype=torch.float64).float()
+                calls.append(Call(object=target, args=(x,), grad_wrt=(0,), upstream=p.add(upstream)))
+            if self.write_weights:
+                probe = p.probe(f"{self.name}{n}", calls, objects=objects)
+            else:  # the layer's own weights: a public one-unit MLP runs first, as in the other probes
+                probe = _plan_layer(p, f"{self.name}{n}", layers[0][0], channels[0], channels[1], layers[0][1], calls)
+            out.append((probe, layers, channels, shape, pixels))
         return out
 
     def judge(self, run, planned):
-        for probe, t, cin, cout, k, shape, pixels in planned:
-            H, W = shape[2], shape[3]
+        for probe, layers, channels, shape, pixels in planned:
+            B, C, H, W = shape
             raster = torch.arange(H * W).view(H, W)
-            for n, (i, j) in enumerate(pixels, start=1):
-                call = run.call(probe, n)
-                g = call.grad(0)
-                what = f"`MaskedConv2d({t!r}, {cin}, {cout}, {k})` on x {tuple(shape)}"
+            if len(layers) == 1:
+                t, k = layers[0]
+                what = f"`MaskedConv2d({t!r}, {channels[0]}, {channels[1]}, {k})` on x {tuple(shape)}"
+            else:
+                what = f"the stack {_stack_name(layers)} (leaky ReLU between layers) on x {tuple(shape)}"
+            grads = []
+            for n, (i, j) in enumerate(pixels, start=0 if self.write_weights else 1):
+                g = run.call(probe, n).grad(0)
                 if g is None or tuple(g.shape) != tuple(shape):
                     raise CheckFailure(f"{what}: no gradient of output pixel ({i}, {j}) reached x.",
                                        hint="forward must be differentiable: no .detach() or torch.no_grad().")
-                forbidden = raster > i * W + j if t == "B" else raster >= i * W + j
-                seen = g.double().abs().sum((0, 1)) > 0  # (H, W): inputs this output pixel depends on
-                leaks = (seen & forbidden).nonzero()
-                if len(leaks):
-                    r, c = leaks[0].tolist()
-                    which = "itself" if (r, c) == (i, j) else f"input pixel ({r}, {c})"
-                    raise CheckFailure(
-                        f"{what}: output pixel ({i}, {j}) depends on {which}, which a type-{t} layer must not see "
-                        f"({len(leaks)} such input pixels).",
-                        hint=MASK_HINT + " Multiply the weight by the mask in every forward.")
+                grads.append((g.double(), _receptive_field(layers, H, W, i, j), i, j))
+            for missing in (False, True):  # what it must not see first, then what it should see and does not
+                for g, expected, i, j in grads:
+                    self._judge_pixel(g, expected, raster, what, layers, i, j, missing=missing)
         return None
+
+    def _judge_pixel(self, g, expected, raster, what, layers, i, j, *, missing: bool) -> None:
+        first = layers[0][0]
+        hint = MASK_HINT + " Multiply the weight by the mask in every forward."
+        if len(layers) > 1:
+            hint = ("Each layer must use its own mask, of its own type and size, in every forward: keep mask_type and "
+                    "the mask on the instance (self.register_buffer('mask', ...)), not on the class or the module. "
+                    + hint)
+        others = g[1:].abs().flatten(1).sum(1).nonzero()
+        if len(others) and not missing:
+            raise CheckFailure(f"{what}: output pixel ({i}, {j}) of image 0 depends on image {int(others[0]) + 1} of "
+                               "the batch: each image must be processed on its own.",
+                               hint="A convolution never mixes the images of a batch: no reshaping across dim 0.")
+        for c in range(g.shape[1]):
+            seen = g[0, c] != 0
+            leaks = (seen & ~expected).nonzero()
+            if len(leaks) and not missing:
+                r, q = leaks[0].tolist()
+                future = raster[r, q] >= raster[i, j] if first == "A" else raster[r, q] > raster[i, j]
+                which = "itself" if (r, q) == (i, j) else f"input pixel ({r}, {q})"
+                why = (f"which comes {'at or ' if first == 'A' else ''}after it in raster order: a type-{first} "
+                       f"{'first layer' if len(layers) > 1 else 'layer'} must not see it" if future else
+                       "which comes before it, but is outside what these masks let it see")
+                raise CheckFailure(f"{what}: output pixel ({i}, {j}) depends on {which} (input channel {c}), {why} "
+                                   f"({len(leaks)} such input pixels in this channel).", hint=hint)
+            unseen = (expected & ~seen).nonzero()
+            if len(unseen) and missing:
+                r, q = unseen[0].tolist()
+                raise CheckFailure(f"{what}: output pixel ({i}, {j}) does not depend on input pixel ({r}, {q}) "
+                                   f"(input channel {c}), which these masks let it see ({len(unseen)} such input "
+                                   "pixels in this channel): the layers see less than the contract's masks allow.",
+                                   hint=hint)
+
+
+class ConvCausalStacked(ConvCausal):
+    """The same judgement for stacks of the student's layers (a type-A first layer, type-B layers after it,
+    leaky ReLU between them), each layer's weights written here with ±1000 at the masked positions: only
+    pixels strictly before (i, j) reach output pixel (i, j), and exactly those the masks' composition
+    reaches (the stack's receptive field, with PixelCNN's blind spot)."""
+
+    name = "conv_causal_stacked"
+    title = ("A stack of MaskedConv2d layers (type A first, then type B, leaky ReLU between them) is causal: with "
+             "written weights of ±1000 at the masked positions, output pixel (i, j) depends exactly on the input "
+             "pixels the masks' composition reaches, all strictly before (i, j) in raster order, in every channel")
+    CASES = [([("A", 5), ("B", 3), ("B", 3)], [2, 3, 3, 2], (2, 2, 8, 9),
+              [(0, 0), (0, 8), (3, 4), (7, 8), (5, 0), (2, 7), (7, 0)]),
+             ([("A", 3), ("B", 5)], [1, 4, 3], (1, 1, 7, 6), [(6, 5), (3, 3), (0, 5), (4, 0)]),
+             ([("A", 7), ("B", 1), ("B", 3)], [3, 2, 2, 3], (2, 3, 6, 6), [(5, 5), (2, 2), (0, 3)])]
+    write_weights = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,5 +472,5 @@ class Unchanged(InputsUnchanged):
         return None
 
 
-CHECKS = [MaskValues(), BadArguments(), ConvValues(), ConvMaskedWeightsIgnored(), ConvCausal(), NllValues(),
-          NllStable(), NllGradients(), Unchanged()]
+CHECKS = [MaskValues(), BadArguments(), ConvValues(), ConvMaskedWeightsIgnored(), ConvCausal(), ConvCausalStacked(),
+          NllValues(), NllStable(), NllGradients(), Unchanged()]
