@@ -4,9 +4,14 @@ The student's `MaskedConv2d` is built inside the sandbox with its own (PyTorch d
 weights; the judge reads them back (`record_state`, before any forward runs: the first call of each
 probe is a public one-unit MLP, so no student code runs before the weights are recorded) and
 computes the expected output as conv2d(x, weight * mask, bias) in float64 with the reference mask.
-Causality is judged without any reference: the gradient of one output pixel with respect to the
-whole input must be exactly zero at that pixel (type A) and after it in raster order, in every
-channel and every other image of the batch.
+Causality is judged by the gradient of one output pixel with respect to the whole input (the
+student's own weights): nonzero exactly on the receptive field of the reference masks (for one layer
+the mask: never after the pixel in raster order, nor the pixel itself for type A), in every input
+channel, and zero in every other image of the batch. The same for stacks of the student's layers
+(type A, then type B, leaky ReLU between; weights written by the grader, ±1000 where masked), whose
+receptive field, the composition of the masks, is computed from all-ones masked weights on the
+trusted side: every path counts positively, so no cancellation hides a pixel. Leaky ReLU never
+zeroes a path, so a correct stack's gradient is nonzero on the whole field.
 
 Tolerances: conv outputs sum <= 3 * 49 products of O(1) terms: a float32 computation is within
 ~1e-6, rtol 1e-4, atol 1e-5. The NLL: float32 rtol 1e-4, atol 1e-5 (a mean of <= 120
