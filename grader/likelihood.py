@@ -12,6 +12,7 @@ reference construction, whatever the checkpoint holds.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +23,9 @@ from safetensors.torch import load as load_tensors
 from torch import nn
 
 from reference_models.datasets import load_dataset
-from reference_models.families import FAMILIES, make_config
 
 from .metrics.reference import part_indices
-from .spec import LIKELIHOOD_FAMILIES  # models with image_bits_per_dim(batch, generator), sample(n, generator)
+from .spec import LIKELIHOOD_FAMILIES
 
 EVAL_BATCH = 250
 Z_95 = 1.959964  # two-sided 95 % normal quantile
@@ -51,13 +51,21 @@ class LikelihoodScore:
                 "reference_part": self.reference_part}
 
 
-def build_model(family: str, options: dict) -> Any:
-    """The family's reference model, configured from budget.options (the keys its config has)."""
+def reference_module(family: str) -> str:
+    """The reference_models module whose model (image_bits_per_dim(batch, generator), sample(n, generator))
+    scores `family`. Imported by name, so an exercise's version covers only its own family's module
+    (grader/spec.grading_files adds it)."""
     if family not in LIKELIHOOD_FAMILIES:
         raise ValueError(f"no likelihood board for family {family!r}; known: {list(LIKELIHOOD_FAMILIES)}")
-    chosen = FAMILIES[family]
-    names = {f.name for f in dataclasses.fields(chosen.config)}
-    return chosen.model(make_config(chosen, {k: v for k, v in options.items() if k in names}))
+    return LIKELIHOOD_FAMILIES[family][0]
+
+
+def build_model(family: str, options: dict) -> Any:
+    """The family's reference model, configured from budget.options (the keys its config has)."""
+    module = importlib.import_module(reference_module(family))
+    model, config = (getattr(module, name) for name in LIKELIHOOD_FAMILIES[family][1:])
+    names = {f.name for f in dataclasses.fields(config)}
+    return model(config(**{k: v for k, v in options.items() if k in names}))
 
 
 def load_weights(model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:

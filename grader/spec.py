@@ -22,8 +22,10 @@ from .extends import (
 from .version import GRADER_DIR, folder_files, harness_files, import_closure, version_of
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The families of reference_models whose models have an exact (bound on) bits/dim: grader/likelihood.py.
-LIKELIHOOD_FAMILIES = ("realnvp", "pixelcnn")
+# The families whose reference models give an exact bits/dim (or a bound): grader/likelihood.py.
+# {family: (reference module, model class, config class)}
+LIKELIHOOD_FAMILIES = {"realnvp": ("reference_models.flow", "RealNVP", "RealNVPConfig"),
+                       "pixelcnn": ("reference_models.pixelcnn", "PixelCNN", "PixelCNNConfig")}
 EXERCISES_DIR = Path(os.environ.get("DGM_EXERCISES_DIR", REPO_ROOT / "exercises"))
 VISIBILITIES = ("visible", "hidden", "after_due_date")
 DELEGATION_CHECK = "not_delegated"
@@ -217,6 +219,9 @@ def grading_files(exercise: Exercise, check_objects: list[Check]) -> list[Path]:
     if exercise.training is not None:
         roots += [*exercise.training.files(), GRADER_DIR / "metrics" / "leaderboard.py",
                   GRADER_DIR / "training_outputs.py"]
+    if exercise.training is not None and exercise.training.likelihood is not None:
+        module = LIKELIHOOD_FAMILIES[exercise.training.likelihood.family][0]
+        roots += [GRADER_DIR / "likelihood.py", exercise.repo_root.joinpath(*module.split(".")).with_suffix(".py")]
     files = folder_files(exercise.path) + [f for core in exercise.cores for f in core.exercise.files]
     return list(dict.fromkeys(f.resolve() for f in files + import_closure(roots, exercise.repo_root)))
 
