@@ -151,10 +151,10 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
             status, message, sample_output = _sample(exercise, source, training, chosen, checkpoint, data, sandbox,
                                                      seed, outcome, timings, watch, tap)
             output += sample_output
-        if outcome.samples is not None:
-            scoring = time.monotonic()
-            _score(outcome, training.dataset)
-            timings["score_s"] = time.monotonic() - scoring
+            if outcome.samples is not None:
+                scoring = time.monotonic()
+                _score(outcome, training.dataset)
+                timings["score_s"] = time.monotonic() - scoring
     except (SandboxUnavailable, OSError) as exc:  # the sampling sandbox, or the metrics' data files
         return infrastructure_error(exercise, exc, started, provenance)
 

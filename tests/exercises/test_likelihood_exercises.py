@@ -46,6 +46,8 @@ def test_validate_passes_at_the_tiny_profile_and_a_hidden_bug_costs_bits(slug, c
     bits = solution.training["fid"]
     assert solution.training["metric"] == "bits_per_dim" and math.isfinite(bits) and 2.0 < bits < 8.0
     assert [e["name"] for e in solution.leaderboard] == [LABEL]
+    # the preview samples are for the page: no FID, KID or memorisation verdict is computed from them
+    assert solution.training["kid"] is None and "memorisation" not in solution.training
     assert solution.training["sample_grid_png"]  # the judge's preview samples
     case, margin = WORSE[slug]
     worse = reports[f"wrong/{case}"].result
