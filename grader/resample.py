@@ -31,7 +31,7 @@ def resample(exercise: Exercise, filename: str, data: bytes, checkpoint: bytes, 
     if training is None:
         raise ResampleError(f"{exercise.slug} is not a training exercise")
     chosen = training.profile(profile)
-    outcome = TrainingOutcome(chosen, metric="bits_per_dim" if training.likelihood else "fid")
+    outcome = TrainingOutcome(chosen, metric=training.metric)
     if training.likelihood is not None:  # no sandbox: the judge scores the weights on the held-back part
         with collecting() as registry:
             score_likelihood(outcome, training, chosen, checkpoint, seed, part=part)

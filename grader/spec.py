@@ -112,6 +112,11 @@ class TrainingSpec:
     repo_root: Path = REPO_ROOT  # `support` paths are relative to it (a materialised bundle has its own)
     likelihood: LikelihoodSpec | None = None  # None: an FID board of samples from the sampling sandbox
 
+    @property
+    def metric(self) -> str:
+        """What the board ranks: "fid" of sampled images, or the judge's "bits_per_dim" of the test split."""
+        return "fid" if self.likelihood is None else "bits_per_dim"
+
     def profile(self, name: str | None = None) -> TrainingProfile:
         """The named profile, else "cpu". The caller names it: the platform stores it with the job."""
         name = name or DEFAULT_PROFILE

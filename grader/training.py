@@ -101,7 +101,7 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
         data = prepare_training_split(training.dataset)
     except OSError as exc:
         return infrastructure_error(exercise, exc, started, provenance)
-    outcome = TrainingOutcome(chosen, metric="bits_per_dim" if training.likelihood else "fid")
+    outcome = TrainingOutcome(chosen, metric=training.metric)
     timings: dict = {}
 
     cap = int(training.checkpoint_mb * 1e6)

@@ -36,7 +36,7 @@ class TrainingOutcome:
     """What a training exercise's run produced, as far as it got."""
 
     profile: TrainingProfile
-    metric: str = "fid"  # what the board ranks: "fid" of samples, or the judge's "bits_per_dim"
+    metric: str = "fid"  # TrainingSpec.metric
     train_failure: str = ""  # why training did not complete (student-facing), "" if it did
     sample_failure: str = ""  # why sampling did not complete
     log: dict[str, list] = field(default_factory=dict)  # "step" (ints) and each name (floats, None: not logged)

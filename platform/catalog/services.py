@@ -41,7 +41,7 @@ def _training_fields(spec) -> dict:
     """A training exercise's profiles (what the leaderboard and the submission page need); {} otherwise."""
     if spec.training is None:
         return {}
-    return {"dataset": spec.training.dataset, "metric": "bits_per_dim" if spec.training.likelihood else "fid",
+    return {"dataset": spec.training.dataset, "metric": spec.training.metric,
             "profiles": {
         name: {"steps": p.steps, "batch_size": p.batch_size, "train_time_s": p.train_time_s,
                "sample_time_s": p.sample_time_s, "n_samples": p.n_samples, "device": p.device}
