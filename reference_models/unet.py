@@ -1,7 +1,10 @@
 """A small UNet noise predictor eps_theta(x_t, t) for the DDPM (Ho et al., 2020).
 
 Residual blocks with GroupNorm and a sinusoidal time embedding (Vaswani et al.,
-2017) added after the first conv; no attention, to stay cheap on a CPU.
+2017) added after the first conv; no attention, to stay cheap on a CPU. With
+`num_classes` > 0 a learned class embedding is added to the time embedding, and
+label `num_classes` is the "no class" token of classifier-free guidance (Ho &
+Salimans, 2022): the same network predicts eps(x_t, t, y) and eps(x_t, t).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ class UNetConfig:
     width: int = 32
     channel_mult: tuple[int, ...] = (1, 2, 2)  # one level per entry; the image halves between levels
     groups: int = 8
+    num_classes: int = 0  # > 0: class-conditional, with one more label for "no class"
 
 
 def timestep_embedding(t: Tensor, dim: int, max_period: float = 10000.0) -> Tensor:
@@ -51,6 +55,9 @@ class UNet(nn.Module):
         widths = [c.width * m for m in c.channel_mult]
         t_dim = 4 * c.width
         self.t_mlp = nn.Sequential(nn.Linear(c.width, t_dim), nn.SiLU(), nn.Linear(t_dim, t_dim))
+        self.num_classes = c.num_classes
+        if c.num_classes > 0:
+            self.label_emb = nn.Embedding(c.num_classes + 1, t_dim)
         self.conv_in = nn.Conv2d(c.channels, widths[0], 3, padding=1)
         self.down = nn.ModuleList()
         prev = widths[0]
@@ -67,9 +74,16 @@ class UNet(nn.Module):
         self.conv_out = nn.Conv2d(prev, c.channels, 3, padding=1)
         self.width = c.width
 
-    def forward(self, x: Tensor, t: Tensor) -> Tensor:
-        """x_t (B, C, H, W), t (B,) int -> predicted noise (B, C, H, W)."""
+    def forward(self, x: Tensor, t: Tensor, y: Tensor | None = None) -> Tensor:
+        """x_t (B, C, H, W), t (B,) int, y (B,) int class labels of a conditional network (None or
+        num_classes: no class) -> predicted noise (B, C, H, W)."""
         temb = self.t_mlp(timestep_embedding(t, self.width))  # (B, t_dim)
+        if self.num_classes > 0:
+            if y is None:
+                y = torch.full_like(t, self.num_classes)
+            temb = temb + self.label_emb(y)
+        elif y is not None:
+            raise ValueError("this UNet is unconditional (num_classes = 0): it takes no labels")
         h = self.conv_in(x)  # (B, w0, H, W)
         skips = []
         for i, block in enumerate(self.down):
