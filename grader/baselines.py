@@ -19,7 +19,7 @@ def compute_baseline(exercise: Exercise, profile: str | None, sandbox: Sandbox, 
         raise BaselineError(f"{exercise.slug} is not a training exercise")
     result = grade(exercise, "solution.py", exercise.solution().source().encode(), sandbox=sandbox, profile=profile,
                    watch=watch)
-    if result.status != "graded" or "fid" not in result.training:
+    if result.status != "graded" or result.training.get("fid") is None:
         raise BaselineError(f"{exercise.slug}: the reference solution did not produce a score "
                             f"({result.status}): {result.output[:2000]}")
     return {**result.training, "label": LABEL, "exercise_version": exercise.version}  # the block names the profile

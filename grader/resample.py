@@ -4,6 +4,7 @@ After the deadline the instructor reveals the private board: each entry's stored
 through the sampling sandbox once more, with a seed that did not exist before the reveal, and the
 samples are scored against the held-back part of the reference data (`part="private"`). The same
 sandbox, validation and scoring as a grading (grader/training.py); no training and no checks.
+A race samples the weights it raced (stored as the entry's checkpoint) again.
 A likelihood board needs no sandbox: the judge scores the stored weights' bits/dim on the
 held-back part of the test split.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from .materialize import materialize
 from .progress import JobWatch
+from .race import score_race
 from .sandbox import Sandbox
 from .spec import Exercise
 from .training import _sample, _score, score_likelihood
@@ -42,12 +44,15 @@ def resample(exercise: Exercise, filename: str, data: bytes, checkpoint: bytes, 
     split = prepare_training_split(training.dataset)
     timings: dict = {}
     with collecting() as registry:
-        status, message, _ = _sample(exercise, source, training, chosen, checkpoint, split, sandbox, seed, outcome,
-                                     timings, watch or JobWatch(), None)
-        if status != "graded" or outcome.samples is None:
-            problem = message or outcome.samples_problem or "no samples came back"
-            raise ResampleError(f"Sampling again failed ({status}): {resolve_plain(problem, registry)}"[:2000])
-    _score(outcome, training.dataset, part=part)
+        sampled = _sample(exercise, source, training, chosen, checkpoint, split, sandbox, seed, outcome, timings,
+                          watch or JobWatch(), None)
+        if sampled.status != "graded" or outcome.samples is None:
+            problem = sampled.message or outcome.samples_problem or "no samples came back"
+            raise ResampleError(f"Sampling again failed ({sampled.status}): {resolve_plain(problem, registry)}"[:2000])
+    if training.race is not None:  # the same race on the same weights, the stored checkpoint
+        score_race(outcome, training, chosen, part=part)
+    else:
+        _score(outcome, training.dataset, part=part)
     return _private_block(outcome, part)
 
 

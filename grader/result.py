@@ -92,17 +92,27 @@ def _render_training(t: dict) -> list[str]:
         return f"{t[key]:.1f} s" if isinstance(t.get(key), (int, float)) else "-"
 
     likelihood = t.get("metric") == "bits_per_dim"
-    lines = ["", f"Training (profile {t.get('profile')}, {t.get('device')}): {t.get('steps_done')} of "
-                 f"{t.get('steps')} steps in {seconds('train_seconds')}; "
-                 + (f"{t.get('n_samples')} test images scored" if likelihood else
-                    f"{t.get('n_samples')} samples in {seconds('sample_seconds')}")]
-    if likelihood and isinstance(t.get("fid"), float):
+    race = t.get("race") if isinstance(t.get("race"), dict) else None
+    if t.get("metric") == "steps_to_fid":
+        lines = ["", f"Race (profile {t.get('profile')}, {t.get('device')}): {t.get('n_samples')} samples per rung "
+                     f"in {seconds('sample_seconds')}"]
+    else:
+        lines = ["", f"Training (profile {t.get('profile')}, {t.get('device')}): {t.get('steps_done')} of "
+                     f"{t.get('steps')} steps in {seconds('train_seconds')}; "
+                     + (f"{t.get('n_samples')} test images scored" if likelihood else
+                        f"{t.get('n_samples')} samples in {seconds('sample_seconds')}")]
+    if race is not None:
+        curve = "; ".join(f"{r['steps']}: {r['fid']:.1f}" if r["fid"] is not None else f"{r['steps']}: -"
+                          for r in race["rungs"])
+        steps = f"{t['fid']:.2f}" if isinstance(t.get("fid"), float) else "not reached"
+        lines.append(f"{t['fid_label']}: {steps}   (FID by steps: {curve})")
+    elif likelihood and isinstance(t.get("fid"), float):
         low, high = t.get("fid_interval") or (None, None)
         lines.append(f"{t['fid_label']}: {t['fid']:.4f}" + (f" (95 % interval {low:.4f} to {high:.4f})" if low else ""))
     elif "fid" in t and not likelihood:
-        m = t.get("memorisation", {})
-        lines += [f"{t['fid_label']}: {t['fid']:.2f}   KID: {t['kid']:.4f} ± {t['kid_std']:.4f}",
-                  f"Memorisation: {m.get('share', 0):.1%} of samples are near-copies of dataset images "
-                  f"(allowed {m.get('allowed_share', 0):.0%})" + (" - FLAGGED" if m.get("flagged")
-                                                                                 else "")]
+        lines.append(f"{t['fid_label']}: {t['fid']:.2f}   KID: {t['kid']:.4f} ± {t['kid_std']:.4f}")
+    if "memorisation" in t:
+        m = t["memorisation"]
+        lines.append(f"Memorisation: {m.get('share', 0):.1%} of samples are near-copies of dataset images "
+                     f"(allowed {m.get('allowed_share', 0):.0%})" + (" - FLAGGED" if m.get("flagged") else ""))
     return lines

@@ -100,6 +100,20 @@ class LikelihoodSpec:
 
 
 @dataclass(frozen=True)
+class RaceSpec:
+    """`[training.race]`: nothing is trained. The sampling sandbox runs the student's sampler on the
+    fixed weights `weights` (safetensors, pinned by the SHA-256 of its card `<weights>.json`) once per
+    entry of the profile's option `rungs` (numbers of DDIM steps, n_samples images each); the judge
+    scores each rung's FID and the board ranks the steps needed to reach the option `target_fid`
+    (grader/race.py)."""
+
+    weights: str  # repo-relative
+
+    def card(self, repo_root: Path) -> Path:
+        return (repo_root / self.weights).with_suffix(".json")
+
+
+@dataclass(frozen=True)
 class TrainingSpec:
     """The `[training]` table: what runs in the training and sampling sandboxes."""
 
@@ -111,11 +125,17 @@ class TrainingSpec:
     profiles: dict[str, TrainingProfile]
     repo_root: Path = REPO_ROOT  # `support` paths are relative to it (a materialised bundle has its own)
     likelihood: LikelihoodSpec | None = None  # None: an FID board of samples from the sampling sandbox
+    race: RaceSpec | None = None  # a sampler race on fixed weights: no training sandbox
 
     @property
     def metric(self) -> str:
-        """What the board ranks: "fid" of sampled images, or the judge's "bits_per_dim" of the test split."""
-        return "fid" if self.likelihood is None else "bits_per_dim"
+        """What the board ranks: "fid" of sampled images, the judge's "bits_per_dim" of the test split,
+        or a race's "steps_to_fid", the DDIM steps that reach the target FID."""
+        return "bits_per_dim" if self.likelihood else "steps_to_fid" if self.race else "fid"
+
+    def rungs(self, profile: TrainingProfile) -> list[int]:
+        """A race's numbers of steps, in the order the sampling sandbox returns their images."""
+        return [int(r) for r in self.options(profile)["rungs"]] if self.race else [0]
 
     def profile(self, name: str | None = None) -> TrainingProfile:
         """The named profile, else "cpu". The caller names it: the platform stores it with the job."""
@@ -135,7 +155,8 @@ class TrainingSpec:
         return {rel: (self.repo_root / rel).read_text() for rel in self.support}
 
     def files(self) -> list[Path]:
-        return ([self.program] if self.program else []) + [self.repo_root / rel for rel in self.support]
+        race = [self.repo_root / self.race.weights, self.race.card(self.repo_root)] if self.race else []
+        return ([self.program] if self.program else []) + [self.repo_root / rel for rel in self.support] + race
 
 
 @dataclass
@@ -227,6 +248,8 @@ def grading_files(exercise: Exercise, check_objects: list[Check]) -> list[Path]:
     if exercise.training is not None and exercise.training.likelihood is not None:
         module = LIKELIHOOD_FAMILIES[exercise.training.likelihood.family][0]
         roots += [GRADER_DIR / "likelihood.py", exercise.repo_root.joinpath(*module.split(".")).with_suffix(".py")]
+    if exercise.training is not None and exercise.training.race is not None:
+        roots.append(GRADER_DIR / "race.py")
     files = folder_files(exercise.path) + [f for core in exercise.cores for f in core.exercise.files]
     return list(dict.fromkeys(f.resolve() for f in files + import_closure(roots, exercise.repo_root)))
 
@@ -280,7 +303,8 @@ def _training_spec(slug: str, path: Path, table: dict, functions: tuple[str, ...
             support=tuple(Path(os.path.normpath(rel)).as_posix() for rel in support),
             dataset=str(table["dataset"]), checkpoint_mb=float(table["checkpoint_mb"]),
             sampler=dict(table.get("sampler", {})), profiles=profiles, repo_root=repo_root,
-            likelihood=_likelihood_spec(slug, table["likelihood"]) if "likelihood" in table else None)
+            likelihood=_likelihood_spec(slug, table["likelihood"]) if "likelihood" in table else None,
+            race=_race_spec(slug, table, profiles, repo_root) if "race" in table else None)
     except (KeyError, TypeError) as exc:
         raise SpecError(f"{slug}: invalid [training] table ({type(exc).__name__}: {exc})") from None
 
@@ -292,6 +316,28 @@ def _likelihood_spec(slug: str, table: dict) -> LikelihoodSpec:
                         f"{list(LIKELIHOOD_FAMILIES)}")
     if not 0 <= spec.preview <= 64:
         raise SpecError(f"{slug}: [training.likelihood] preview must be 0..64, not {spec.preview}")
+    return spec
+
+
+def _race_spec(slug: str, table: dict, profiles: dict[str, TrainingProfile], repo_root: Path) -> RaceSpec:
+    spec = RaceSpec(**table["race"])
+    if "likelihood" in table:
+        raise SpecError(f"{slug}: a [training] table has either a race or a likelihood board, not both")
+    for rel in (spec.weights, spec.card(repo_root)):
+        path = (repo_root / rel).resolve()
+        if not path.is_relative_to(repo_root.resolve()) or not path.is_file():
+            raise SpecError(f"{slug}: [training.race] needs the file {rel} inside the repository")
+    sampler = dict(table.get("sampler", {}))
+    for profile in profiles.values():
+        options = {**sampler, **profile.options}
+        rungs, target = options.get("rungs"), options.get("target_fid")
+        if not isinstance(rungs, list) or not rungs or any(not isinstance(r, int) or r < 1 for r in rungs) \
+                or rungs != sorted(set(rungs)):
+            raise SpecError(f"{slug}: the race's option rungs of profile {profile.name} must be increasing "
+                            f"positive integers, not {rungs!r}")
+        if not isinstance(target, (int, float)) or not target > 0:
+            raise SpecError(f"{slug}: the race's option target_fid of profile {profile.name} must be a positive "
+                            f"number, not {target!r}")
     return spec
 
 

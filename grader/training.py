@@ -20,6 +20,7 @@ from .harness import protocol
 from .likelihood import CheckpointMismatch, preview_samples, score_checkpoint
 from .memorisation_report import memorisation_block
 from .metrics.leaderboard import score_generated
+from .outputs import Run
 from .pipeline import (
     base_spec,
     failed_everywhere,
@@ -32,6 +33,7 @@ from .pipeline import (
 )
 from .probes import Planner
 from .progress import JobWatch, ProgressTap
+from .race import encode_race_job, race_weights, score_race
 from .result import Result
 from .sample_grid import sample_grid_png
 from .sandbox import Sandbox, SandboxUnavailable
@@ -103,6 +105,9 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
         return infrastructure_error(exercise, exc, started, provenance)
     outcome = TrainingOutcome(chosen, metric=training.metric)
     timings: dict = {}
+    if training.race is not None:
+        return _grade_race(exercise, source, training, chosen, data, sandbox, seed, outcome, timings, started,
+                           provenance, watch, artifacts)
 
     cap = int(training.checkpoint_mb * 1e6)
     planner, planned, job, nonce = plan_job(
@@ -148,9 +153,9 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
             score_likelihood(outcome, training, chosen, checkpoint, sample_seed(seed))
             timings["score_s"] = time.monotonic() - scoring
         elif checkpoint is not None:
-            status, message, sample_output = _sample(exercise, source, training, chosen, checkpoint, data, sandbox,
-                                                     seed, outcome, timings, watch, tap)
-            output += sample_output
+            sampled = _sample(exercise, source, training, chosen, checkpoint, data, sandbox, seed, outcome, timings,
+                              watch, tap)
+            status, message, output = sampled.status, sampled.message, output + sampled.output
             if outcome.samples is not None:
                 scoring = time.monotonic()
                 _score(outcome, training.dataset)
@@ -158,40 +163,98 @@ def grade_training(exercise: Exercise, source: str, *, sandbox: Sandbox, seed: i
     except (SandboxUnavailable, OSError) as exc:  # the sampling sandbox, or the metrics' data files
         return infrastructure_error(exercise, exc, started, provenance)
 
-    tests, judge_s = judge_all(exercise, TrainingRun.of(run, outcome), planned, source)
+    return _result(exercise, source, TrainingRun.of(run, outcome), planned, status, message + output, started,
+                   provenance, timings)
+
+
+def _result(exercise: Exercise, source: str, run: TrainingRun, planned: dict, status: str, output: str,
+            started: float, provenance: dict, timings: dict) -> Result:
+    """The checks judged on what the sandboxes produced, and the result with its training block."""
+    outcome = run.training
+    assert outcome is not None
+    tests, judge_s = judge_all(exercise, run, planned, source)
     timings.update(judge_s=judge_s, total_s=time.monotonic() - started)
     block = outcome.block()
     leaderboard = []
-    if outcome.samples is not None and (outcome.score is not None or outcome.likelihood is not None):
+    if outcome.samples is not None and any(s is not None for s in (outcome.score, outcome.likelihood, outcome.race)):
         block["sample_grid_png"] = sample_grid_png(outcome.samples)
     if outcome.score is not None:
         leaderboard = [{"name": outcome.score.label, "value": outcome.score.fid, "order": "asc"},
                        {"name": "KID", "value": outcome.score.kid, "order": "asc"}]
     elif outcome.likelihood is not None and math.isfinite(outcome.likelihood.bits_per_dim):
         leaderboard = [{"name": outcome.likelihood.label, "value": outcome.likelihood.bits_per_dim, "order": "asc"}]
+    elif outcome.race is not None and outcome.race.steps is not None:
+        leaderboard = [{"name": outcome.race.label, "value": outcome.race.steps, "order": "asc"}]
     return Result(status=status, score=sum(t.score for t in tests), max_score=exercise.max_score,
-                  execution_time=time.monotonic() - started, output=(message + output).strip(), tests=tests,
+                  execution_time=time.monotonic() - started, output=output.strip(), tests=tests,
                   leaderboard=leaderboard, provenance=provenance, timings=timings, training=block)
+
+
+def _grade_race(exercise: Exercise, source: str, training: TrainingSpec, profile: TrainingProfile,
+                data: TrainingData, sandbox: Sandbox, seed: int, outcome: TrainingOutcome, timings: dict,
+                started: float, provenance: dict, watch: JobWatch, artifacts: dict | None) -> Result:
+    """A sampler race (grader/race.py): one sandbox runs the probes, then the race on the fixed weights."""
+    try:
+        weights = race_weights(training)
+    except OSError as exc:
+        return infrastructure_error(exercise, exc, started, provenance)
+    if artifacts is not None:
+        artifacts["checkpoint"] = weights  # what the private board races again
+    planner = Planner(sample_seed(seed))
+    planned = {c.name: c.check.plan(planner) for c in exercise.checks if c.check is not None}
+    try:
+        sampled = _sample(exercise, source, training, profile, weights, data, sandbox, seed, outcome, timings, watch,
+                          None, planner=planner)
+        provenance.update(image=sampled.image, sandbox_versions=sampled.versions)
+        if sampled.forged:
+            return failed_everywhere(exercise, sampled.status, sampled.message + sampled.output, started, provenance)
+        if outcome.samples is not None:
+            scoring = time.monotonic()
+            score_race(outcome, training, profile)
+            timings["score_s"] = time.monotonic() - scoring
+    except (SandboxUnavailable, OSError) as exc:
+        return infrastructure_error(exercise, exc, started, provenance)
+    return _result(exercise, source, TrainingRun.of(sampled.run, outcome), planned, sampled.status,
+                   sampled.message + sampled.output, started, provenance, timings)
+
+
+@dataclasses.dataclass
+class Sampled:
+    """What the sampling sandbox's run came to."""
+
+    status: str
+    message: str
+    output: str  # what the student's code printed, for the result
+    run: Run  # the probes' outputs, when the job carried probes
+    image: str
+    versions: dict
+    forged: bool
 
 
 def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: TrainingProfile, checkpoint: bytes,
             data: TrainingData, sandbox: Sandbox, seed: int, outcome: TrainingOutcome,
-            timings: dict, watch: JobWatch, train_tap: ProgressTap | None) -> tuple[str, str, str]:
-    """The sampling sandbox: no dataset, the checkpoint as the job's blob. Fills `outcome`;
-    returns (status, message, printed output). Raises SandboxUnavailable."""
+            timings: dict, watch: JobWatch, train_tap: ProgressTap | None, planner: Planner | None = None) -> Sampled:
+    """The sampling sandbox: no dataset, the checkpoint as the job's blob; a race's job also runs the
+    probes that `planner` planned. Fills `outcome`. Raises SandboxUnavailable."""
     h, w = data.image_shape
-    samples_bytes = profile.n_samples * h * w
+    n_images = profile.n_samples * len(training.rungs(profile))  # a race returns every rung's images
+    samples_bytes = n_images * h * w
     seed_s = sample_seed(seed)
-    spec = {**base_spec(exercise, source, seed_s), "mode": "sample", "sample_seed": seed_s,
-            "n_samples": profile.n_samples, "samples_cap": samples_bytes, "budget": _budget(training, profile, seed_s),
-            **_program_fields(training)}
+    fields = {**base_spec(exercise, source, seed_s), "mode": "sample", "sample_seed": seed_s,
+              "n_samples": profile.n_samples, "samples_cap": samples_bytes,
+              "budget": _budget(training, profile, seed_s), **_program_fields(training)}
+    if planner is None:
+        planner, job = Planner(seed_s), protocol.encode_job(fields, checkpoint)
+    else:
+        spec, probe_blob = planner.job(**fields)
+        job = encode_race_job(spec, probe_blob, checkpoint)
     limits = sample_limits(exercise.limits, profile, samples_bytes)
-    tap = ProgressTap(spec["nonce"], watch, phase="sampling", steps=profile.steps, budget_s=profile.sample_time_s,
+    tap = ProgressTap(fields["nonce"], watch, phase="sampling", steps=profile.steps, budget_s=profile.sample_time_s,
                       series=train_tap.series if train_tap else None)
     tap.step = train_tap.step if train_tap else profile.steps
     tap.start()
-    raw = sandbox.run(protocol.encode_job(spec, checkpoint), limits, on_output=tap.feed, cancel=watch.cancelled)
-    _, status, message, extra = read_run(raw, Planner(seed_s), spec["nonce"], limits)
+    raw = sandbox.run(job, limits, on_output=tap.feed, cancel=watch.cancelled)
+    run, status, message, extra = read_run(raw, planner, fields["nonce"], limits)
     if status == "infrastructure_error":
         raise SandboxUnavailable(f"the sampling sandbox failed to start: {message}")
     timings.update({f"sample_{k}": v for k, v in {**raw.timings, **extra["timings"]}.items()})
@@ -204,8 +267,9 @@ def _sample(exercise: Exercise, source: str, training: TrainingSpec, profile: Tr
     outcome.sample_failure = message if status != "graded" else ""
     if status == "graded":
         payload, blob = extra["frames"].get("samples", ({}, b""))
-        outcome.samples, outcome.samples_problem = read_samples(payload, blob, profile.n_samples, data.image_shape)
-    return status, message, printed_output(extra["student_output"], " while sampling")
+        outcome.samples, outcome.samples_problem = read_samples(payload, blob, n_images, data.image_shape)
+    return Sampled(status, message, printed_output(extra["student_output"], " while sampling"), run, raw.image,
+                   extra["versions"], bool(extra["forged"]))
 
 
 def score_likelihood(outcome: TrainingOutcome, training: TrainingSpec, profile: TrainingProfile, checkpoint: bytes,

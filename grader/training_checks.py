@@ -5,6 +5,8 @@ extends (`extends` in exercise.toml) run as probes in the training sandbox befor
     CHECKS = [TrainingCompleted(), LossDecreases(), SamplesValid(), NotMemorised()]
 a likelihood board's (`[training.likelihood]`, no samples to judge):
     CHECKS = [TrainingCompleted(), LossDecreases(), BitsPerDimScored()]
+a sampler race's (`[training.race]`, nothing trained):
+    CHECKS = [SamplesValid(), ReachesTarget(), NotMemorised()]
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from .outputs import Run
 from .training_outputs import TrainingOutcome
 from .untrusted import untrusted
 
-__all__ = ["BitsPerDimScored", "LossDecreases", "NotMemorised", "SamplesValid", "TrainingCompleted"]
+__all__ = ["BitsPerDimScored", "LossDecreases", "NotMemorised", "ReachesTarget", "SamplesValid", "TrainingCompleted"]
 
 
 def _outcome(run: Run) -> TrainingOutcome:
@@ -108,7 +110,7 @@ class NotMemorised(Check):
 
     def judge(self, run: Run, planned) -> str:
         outcome = _outcome(run)
-        if outcome.score is None:
+        if outcome.score is None and outcome.race is None:
             reason = "they are not valid (see the samples check)" if outcome.samples_problem else \
                 _lower_first(outcome.stopped() or "none came back")
             raise CheckFailure(f"There are no samples to compare with the training images: {reason}.")
@@ -160,3 +162,26 @@ class BitsPerDimScored(Check):
                                     "on a wrong log-likelihood (a sign, a missing term, a mask that lets a pixel see "
                                     "itself) looks good in your loss curve and bad here.")
         return summary
+
+
+class ReachesTarget(Check):
+    """A sampler race (grader/race.py): some rung of the ladder reaches the profile's target FID."""
+
+    name = "reaches_target"
+    title = "Your sampler reaches the race's target FID within the ladder's largest number of steps"
+
+    def judge(self, run: Run, planned) -> str:
+        outcome = _outcome(run)
+        race = outcome.race
+        if race is None:
+            reason = "they are not valid (see the samples check)" if outcome.samples_problem else \
+                _lower_first(outcome.stopped() or "none came back")
+            raise CheckFailure(f"There are no samples to score: {reason}.")
+        curve = "; ".join(f"{r} steps: {'not finite' if f is None else f'{f:.1f}'}"
+                          for r, f in zip(race.rungs, race.fids, strict=True))
+        if race.steps is None:
+            raise CheckFailure(f"No rung reaches {race.scored.label} {race.target_fid:g} (by steps: {curve}).",
+                               hint="With the default settings the reference solution reaches the target: if "
+                                    "the component checks pass, look at your RACE settings; a guidance scale "
+                                    "far from 1 to 3 or a large eta costs quality at few steps.")
+        return f"{race.steps:.2f} steps to {race.scored.label} {race.target_fid:g} (by steps: {curve})."

@@ -23,8 +23,9 @@ from .numbers import finite_or_none
 from .outputs import CallOutput, Run
 from .spec import TrainingProfile
 
-if TYPE_CHECKING:  # an FID exercise's version does not depend on the likelihood scorer
+if TYPE_CHECKING:  # an FID exercise's version depends on neither the likelihood scorer nor the race's
     from .likelihood import LikelihoodScore
+    from .race import RaceScore
 
 MAX_ROWS = 1000  # the harness downsamples to this many
 MAX_KEYS = 16
@@ -51,6 +52,7 @@ class TrainingOutcome:
     memorisation: dict = field(default_factory=dict)
     likelihood: LikelihoodScore | None = None  # a likelihood board's score (grader/likelihood.py)
     likelihood_problem: str = ""  # why the checkpoint could not be scored (student-facing)
+    race: RaceScore | None = None  # a sampler race's score (grader/race.py); `samples` then hold its scored rung
 
     def stopped(self) -> str:
         """Why the run stopped early, in one line ("" if it did not)."""
@@ -70,6 +72,8 @@ class TrainingOutcome:
                           for k, vs in self.log.items()}}
         if self.score is not None:
             block.update(board_fields(self.score), memorisation=self.memorisation)
+        if self.race is not None:
+            block.update(self.race.board(), memorisation=self.memorisation)
         if self.likelihood is not None:
             block.update(self.likelihood.board(), n_samples=self.likelihood.n)
         return block

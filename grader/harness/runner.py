@@ -231,6 +231,9 @@ def _train_or_sample(mode: str, spec: dict, state: dict, module, path: str, emit
             program, program_path = import_file(os.path.join(scratch, "program"), spec["program"]["module"],
                                                 spec["program"]["source"])
             paths += (program_path,)
+        prefix = spec.get("state_prefix")  # a race's job also carries the probes' tensors: the state is the
+        if prefix:  # tensors named with this prefix
+            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         payload = training.train(spec, program, emit) if mode == "train" else \
             training.sample(spec, program, state, emit)
     except BaseException as exc:  # the program's import failed: the student's functions are missing or broken

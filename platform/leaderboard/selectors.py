@@ -107,8 +107,19 @@ class Board:
     pseudonyms: bool
     visible: bool
     fid_label: str = FID_LABEL
-    n_samples: int | None = None  # of an FID board, samples per entry; of a likelihood board, test images scored
-    likelihood: bool = False  # ranked by the judge's bits/dim of the test split (no samples, no KID)
+    n_samples: int | None = None  # of an FID board, samples per entry (per rung of a race); of a likelihood
+    # board, test images scored
+    metric: str = "fid"  # grader's TrainingSpec.metric: "fid", "bits_per_dim" or a race's "steps_to_fid"
+
+    @property
+    def likelihood(self) -> bool:
+        """Ranked by the judge's bits/dim of the test split (no samples, no KID)."""
+        return self.metric == "bits_per_dim"
+
+    @property
+    def race(self) -> bool:
+        """Ranked by the DDIM steps to the target FID (no interval, no KID)."""
+        return self.metric == "steps_to_fid"
 
     @property
     def digits(self) -> int:
@@ -155,7 +166,7 @@ def leaderboard_for_viewer(*, course_exercise: CourseExercise, user, instructor:
                   visible=board_is_visible(course_exercise=course_exercise, instructor=instructor, now=now))
     version = course_exercise.exercise.current_version
     board.n_samples = version.training.get("profiles", {}).get(profile, {}).get("n_samples") if version else None
-    board.likelihood = bool(version) and version.training.get("metric") == "bits_per_dim"
+    board.metric = version.training.get("metric", "fid") if version else "fid"
     if not board.visible:
         return board
     kwargs = {"course_id": course_exercise.course_id, "viewer": user, "instructor": instructor,

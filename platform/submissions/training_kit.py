@@ -62,15 +62,19 @@ def training_kit_zip(*, version: ExerciseVersion) -> bytes:
                 for name, p in table.get("profiles", {}).items()}
     default = settings.TRAINING_PROFILE if settings.TRAINING_PROFILE in profiles else next(iter(profiles), "")
     module = PurePosixPath(program).stem if program else "solution"  # no program: solution.py trains itself
+    weights = table.get("race", {}).get("weights")  # a sampler race trains nothing: it samples these weights
     contents = {
         "solution.py": version.starter_py.encode(),
-        "budget.json": json.dumps({"program": module, "default_profile": default, "profiles": profiles},
+        "budget.json": json.dumps({"program": module, "default_profile": default, "profiles": profiles,
+                                   **({"weights": PurePosixPath(weights).name} if weights else {})},
                                   indent=2).encode(),
         "run_local.py": RUNNER.read_bytes(),
         "README.md": _readme(slug, version.title, program, support, default).encode(),
     }
     if program:
         contents[program] = files[f"exercises/{slug}/{program}"]
+    if weights:
+        contents[PurePosixPath(weights).name] = files[weights]
     for rel in support:
         contents[rel] = files[rel]
         for parent in list(PurePosixPath(rel).parents)[:-1]:  # packages: reference_models/__init__.py

@@ -126,6 +126,22 @@ def class_remarks(rows: list[dict], data: float | None) -> list[str]:
     return remarks
 
 
+def race_rows(race) -> tuple[list[dict], str | None]:
+    """A race's ladder as [{"steps", "fid", "reached"}] (texts) and its target, from the block's `race`."""
+    if not isinstance(race, dict) or not isinstance(race.get("rungs"), list):
+        return [], None
+    target = finite_or_none(race.get("target_fid"))
+    rows = []
+    for rung in race["rungs"][:64]:
+        steps = rung.get("steps") if isinstance(rung, dict) else None
+        if isinstance(steps, bool) or not isinstance(steps, int):
+            return [], None
+        fid = finite_or_none(rung.get("fid"))
+        rows.append({"steps": steps, "fid": fid_text(fid) or "not finite",
+                     "reached": fid is not None and target is not None and fid <= target})
+    return rows, fid_text(target)
+
+
 def training_summary(training: dict | None) -> dict:
     """What the submission page shows of a result's `training` block beyond its raw numbers."""
     t = training if isinstance(training, dict) else {}
@@ -133,7 +149,10 @@ def training_summary(training: dict | None) -> dict:
     shares = t.get("class_shares") if isinstance(t.get("class_shares"), dict) else {}
     rows, data = class_rows(shares)
     boot = t.get("fid_bootstrap")
+    rungs, target = race_rows(t.get("race"))
     return {
+        "race": rungs,
+        "race_target": target,
         "fid": fid_text(t.get("fid"), t.get("fid_interval")),
         "fid_bootstrap": boot if isinstance(boot, int) and not isinstance(boot, bool) and boot > 0 else None,
         "reference_part": t.get("reference_part") if isinstance(t.get("reference_part"), str) else None,

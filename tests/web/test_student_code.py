@@ -239,3 +239,35 @@ def test_the_local_training_kit_runs_with_a_solution(client, world, enqueued, tm
                          text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "trained in" in run.stdout and (kit / "samples.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_a_sampler_races_kit_samples_the_races_weights_without_training(client, world, enqueued, tmp_path):
+    """sampler-race trains nothing: its kit carries the race's pinned weights, and run_local.py samples
+    them with the student's functions through the race's program (a real run, in a subprocess)."""
+    import io
+    import json
+    import subprocess
+    import sys
+    import zipfile
+
+    from catalog.models import Exercise
+    from catalog.services import course_exercise_create, exercise_sync
+    from grader.spec import load_exercise
+    from reference_models.race_ddpm import WEIGHTS
+
+    exercise_sync(slug="sampler-race")
+    course_exercise_create(course=world.course, exercise=Exercise.objects.get(slug="sampler-race"), points=10)
+    client.force_login(world.owner)
+    zipfile.ZipFile(io.BytesIO(client.get("/courses/dgm/sampler-race/local-training.zip").content)).extractall(
+        tmp_path)
+    kit = tmp_path / "sampler-race-local"
+    assert (kit / "race_ddpm.safetensors").read_bytes() == WEIGHTS.read_bytes()
+    assert json.loads((kit / "budget.json").read_text())["weights"] == "race_ddpm.safetensors"
+    (kit / "solution.py").write_text(load_exercise("sampler-race").solution().source())
+    run = subprocess.run([sys.executable, "run_local.py", "--profile", "tiny"], cwd=kit, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "sampling the fixed weights" in run.stdout and "trained in" not in run.stdout
+    assert "shape (256, 28, 28)" in run.stdout  # 64 images at each of the tiny ladder's 4 rungs
+    assert (kit / "samples.png").read_bytes().startswith(b"\x89PNG")

@@ -5,9 +5,10 @@
     python run_local.py --data train-images-idx3-ubyte.gz --profile cpu   # Fashion-MNIST's training file
 
 It calls the training program's train(images, budget) (scaffold.py, with your solution.py beside it), then
-sample(state, n, generator, budget), prints the loss as budget.log records it, and writes the
-samples to samples.png. The budgets (steps, batch size, time, options) are the course's, from
-budget.json. The grade comes only from a submission: FID and the checks run on the platform.
+sample(state, n, generator, budget), prints the loss as budget.log records it, and writes the samples to
+samples.png. A sampler race trains nothing: its program samples the race's weights. The budgets
+(steps, batch size, time, options) are the course's, from budget.json. The grade comes only from a
+submission: FID and the checks run on the platform.
 """
 from __future__ import annotations
 
@@ -100,18 +101,26 @@ def main() -> int:
     sys.path.insert(0, str(HERE))
     scaffold = importlib.import_module(settings["program"])  # the training program; it imports your solution.py
 
-    images = read_idx_images(args.data) if args.data else synthetic_images(seed=args.seed)
-    print(f"training on {len(images)} images, profile {args.profile}: {profile['steps']} steps of "
-          f"{profile['batch_size']}, at most {profile['train_time_s']:g} s", flush=True)
-    torch.manual_seed(args.seed)
-    started = time.monotonic()
-    state = scaffold.train(images, Budget(profile, profile["train_time_s"], args.seed, args.device))
-    print(f"trained in {time.monotonic() - started:.1f} s; the checkpoint has {len(state)} tensors", flush=True)
+    if settings.get("weights"):  # a sampler race: nothing to train, the program samples these weights
+        from safetensors.torch import load_file
+
+        state = load_file(str(HERE / settings["weights"]))
+        print(f"sampling the fixed weights {settings['weights']} ({len(state)} tensors)", flush=True)
+    else:
+        images = read_idx_images(args.data) if args.data else synthetic_images(seed=args.seed)
+        print(f"training on {len(images)} images, profile {args.profile}: {profile['steps']} steps of "
+              f"{profile['batch_size']}, at most {profile['train_time_s']:g} s", flush=True)
+        torch.manual_seed(args.seed)
+        started = time.monotonic()
+        state = scaffold.train(images, Budget(profile, profile["train_time_s"], args.seed, args.device))
+        print(f"trained in {time.monotonic() - started:.1f} s; the checkpoint has {len(state)} tensors", flush=True)
     generator = torch.Generator().manual_seed(args.seed + 1)
     samples = scaffold.sample(state, 64, generator, Budget(profile, profile["sample_time_s"], args.seed,
                                                             args.device))
     print(f"samples: shape {tuple(samples.shape)}, {samples.dtype}, from {float(samples.min()):.3g} "
           f"to {float(samples.max()):.3g}")
+    if settings.get("weights"):  # a race returns every rung's images, rung after rung: show the last rung's
+        samples = samples[-64:]
     write_png(samples, HERE / "samples.png")
     print(f"wrote {HERE / 'samples.png'}")
     return 0

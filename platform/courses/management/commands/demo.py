@@ -25,7 +25,7 @@ ORDER = ["attention", "lm-sampling", "pixelcnn-mask", "pixelcnn-train",
          "vae-reparam", "vae-elbo", "vae-train",
          "flow-coupling", "flow-train",
          "gan-minimax", "wgan-gp", "gan-train",
-         "score-matching", "ddpm-schedule", "ddpm-sampler", "ddpm-train",
+         "score-matching", "ddpm-schedule", "ddpm-sampler", "ddpm-train", "sampler-race",
          "generate-fashion"]
 
 
