@@ -76,12 +76,16 @@ def main() -> None:
     torch.set_num_threads(1)  # as in the sandbox
     exercise = load_exercise(SLUG)
     for settings in args.race or [None]:
-        runs = [race(exercise, case_module(exercise, args.case), settings, args.profile, s) for s in args.seeds]
+        modules = [case_module(exercise, args.case) for _ in args.seeds]
+        runs = [race(exercise, module, settings, args.profile, seed)
+                for module, seed in zip(modules, args.seeds, strict=True)]
+        chosen = getattr(modules[0], "RACE", None)
+        label = json.dumps(chosen) if chosen else "defaults"
         for seed, run in zip(args.seeds, runs, strict=True):
             ladder = ", ".join(f"{r}: {f:.1f}" if f is not None else f"{r}: -"
                                for r, f in zip(run["rungs"], run["fids"], strict=True))
             steps = f"{run['steps']:.2f}" if run["steps"] is not None else "not reached"
-            print(f"{args.case} {json.dumps(settings) if settings else 'defaults'} seed {seed}: steps to FID "
+            print(f"{args.case} {label} seed {seed}: steps to FID "
                   f"{run['target']:g}: {steps} (FID by steps {ladder}; sampled in {run['seconds']:.1f} s)")
         reached = [r["steps"] for r in runs if r["steps"] is not None]
         if len(runs) > 1:

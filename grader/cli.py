@@ -93,6 +93,7 @@ def cmd_validate(args) -> int:
 
 def cmd_baseline(args) -> int:
     from .baselines import BaselineError, compute_baseline
+    from .result import render_training
 
     try:
         baseline = compute_baseline(load_exercise(args.exercise), args.profile, _sandbox("docker", args.profile))
@@ -102,18 +103,8 @@ def cmd_baseline(args) -> int:
     if args.json:
         print(json.dumps(baseline, indent=2))
         return 0
-    print(f"{baseline['label']} of {args.exercise} (version {baseline['exercise_version']}, "
-          f"profile {baseline['profile']}, {baseline['device']}): {baseline['steps_done']} steps in "
-          f"{baseline['train_seconds']:.1f} s, " + (
-              f"{baseline['n_samples']} test images scored" if baseline.get("metric") == "bits_per_dim" else
-              f"{baseline['n_samples']} samples in {baseline['sample_seconds']:.1f} s"))
-    if baseline.get("metric") == "bits_per_dim":
-        low, high = baseline["fid_interval"]
-        print(f"  {baseline['fid_label']}: {baseline['fid']:.4f} (95 % interval {low:.4f} to {high:.4f})")
-        return 0
-    m = baseline["memorisation"]
-    print(f"  {baseline['fid_label']}: {baseline['fid']:.2f}   KID: {baseline['kid']:.4f} ± {baseline['kid_std']:.4f}"
-          f"   memorised: {m['share']:.1%}{' (FLAGGED)' if m['flagged'] else ''}")
+    print(f"{baseline['label']} of {args.exercise} (version {baseline['exercise_version']})")
+    print("\n".join(render_training(baseline)).strip())
     return 0
 
 

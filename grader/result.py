@@ -75,7 +75,7 @@ class Result:
         lines = [f"{self.status.upper()}  {self.score:g} / {self.max_score:g}  ({self.execution_time:.2f} s)"]
         if self.output:
             lines += ["", self.plain_output().strip()]
-        lines += _render_training(self.training)
+        lines += render_training(self.training)
         for t in self.tests:
             mark = {"passed": "PASS", "failed": "FAIL", "error": "ERR "}[t.status]
             lines.append(f"\n[{mark}] {t.name}  {t.score:g}/{t.max_score:g}  — {t.title}")
@@ -84,7 +84,8 @@ class Result:
         return "\n".join(lines)
 
 
-def _render_training(t: dict) -> list[str]:
+def render_training(t: dict) -> list[str]:
+    """A result's training block (or a baseline, which is one) as text lines."""
     if not t:
         return []
 
