@@ -7,7 +7,8 @@ scores each rung's FID against the test split and ranks the steps the sampler ne
 profile's `target_fid`: the first rung at or below the target, interpolated linearly in
 (log steps, log FID) from the rung before it, so that two samplers that cross at the same rung
 are still told apart. The scored rung (the first at or below the target, else the last) gets the
-full treatment: KID, the FID interval, the memorisation check and the result's sample grid.
+full treatment: KID, the FID interval, the memorisation check and the result's sample grid; the
+rung before it, which the interpolation also reads, is checked for memorisation too.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from .harness import protocol
 from .memorisation_report import memorisation_block
 from .metrics.features import fashion_extractor
 from .metrics.frechet import GaussianStats, frechet_distance_stats
-from .metrics.leaderboard import GeneratedScore, score_generated
+from .metrics.leaderboard import GeneratedScore, memorisation_check, score_generated
 from .metrics.reference import reference_stats
 from .metrics.score import board_fields
 from .numbers import finite_or_none
@@ -107,7 +108,8 @@ def rung_fids(images: np.ndarray, rungs: list[int], dataset: str, part: str | No
 
 def score_race(outcome, training: TrainingSpec, profile: TrainingProfile, part: str | None = "public") -> None:
     """Fill `outcome` (a TrainingOutcome whose samples are every rung's images) with the race's score,
-    the memorisation of the scored rung, and that rung's images as the samples of the grid."""
+    the memorisation check of the two rungs the steps depend on (the scored rung and the one before;
+    the worse is reported), and the scored rung's images as the samples of the grid."""
     images = outcome.samples
     assert images is not None  # scored only once validated samples came back
     rungs, target = training.rungs(profile), float(training.options(profile)["target_fid"])
@@ -119,5 +121,11 @@ def score_race(outcome, training: TrainingSpec, profile: TrainingProfile, part: 
     scored = score_generated(block, dataset=training.dataset, n_required=n, kid_subset_size=min(1000, n), part=part)
     assert scored.memorisation is not None  # score_generated checks for memorisation by default
     outcome.race = RaceScore(target, rungs, fids, steps, rungs[index], scored, n)
-    outcome.memorisation = memorisation_block(scored.memorisation, block, training.dataset)
+    memorised, memorised_block = scored.memorisation, block
+    if index > 0:  # the rung before also decides the interpolated steps: copies there would lower them
+        before = images[(index - 1) * n:index * n]
+        checked = memorisation_check(before, dataset=training.dataset)
+        if checked.share > memorised.share:
+            memorised, memorised_block = checked, before
+    outcome.memorisation = memorisation_block(memorised, memorised_block, training.dataset)
     outcome.samples = block

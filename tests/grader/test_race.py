@@ -142,3 +142,30 @@ def test_a_ddim_step_that_calls_the_model_twice_is_stopped(program):
     o = {**race.DEFAULTS, "sample_batch": 4}
     with pytest.raises(RuntimeError, match="called model 2 times"):
         race._race_rung(net, abar, 2, 4, torch.Generator().manual_seed(0), o, race.settings(), "cpu")
+
+
+def test_copies_in_the_rung_before_the_scored_one_are_caught_since_they_lower_the_interpolated_steps(monkeypatch):
+    """The steps interpolate from the rung before the scored one: training images there would pull the
+    steps down, so that rung is checked for memorisation too and the worse of the two is reported."""
+    import numpy as np
+
+    from grader import race
+    from grader.training_outputs import TrainingOutcome
+    from reference_models.datasets import load_dataset
+
+    exercise = load_exercise("sampler-race")
+    training = exercise.training
+    profile = dataclasses.replace(training.profile("tiny"), n_samples=100)
+    n = profile.n_samples
+    copies = load_dataset("fashion-mnist", "train")[0][:n]
+    noise = np.random.default_rng(0).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    rungs = training.rungs(profile)
+    images = np.concatenate([noise, copies, noise, noise][:len(rungs)])
+    target = float(training.options(profile)["target_fid"])
+    monkeypatch.setattr(race, "rung_fids", lambda *a: [2 * target, 1.5 * target, 0.5 * target, 0.4 * target])
+    outcome = TrainingOutcome(profile, metric=training.metric)
+    outcome.samples = images
+    race.score_race(outcome, training, profile)
+    assert outcome.race.scored_rung == rungs[2] and outcome.race.steps < rungs[2]
+    assert outcome.memorisation["flagged"] and outcome.memorisation["share"] > 0.9  # the rung before: copies
+    assert (outcome.samples == noise).all()  # the grid still shows the scored rung
