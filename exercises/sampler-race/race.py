@@ -98,8 +98,10 @@ def _race_rung(net: UNet, abar: torch.Tensor, steps: int, n: int, generator: tor
             if model.calls != before + 1:
                 raise RuntimeError(f"ddim_step called model {model.calls - before} times in one step; the race "
                                    "counts steps, and a step is one evaluation of the model")
-            if tuple(x.shape) != (m, 1, 28, 28):
-                raise ValueError(f"ddim_step returned shape {tuple(x.shape)} for x_t of shape {(m, 1, 28, 28)}")
+            if not isinstance(x, torch.Tensor) or tuple(x.shape) != (m, 1, 28, 28) or x.dtype != torch.float32:
+                got = f"shape {tuple(x.shape)}, {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+                raise ValueError(f"ddim_step returned {got} for x_t of shape {(m, 1, 28, 28)}, torch.float32 "
+                                 "(alphas_cumprod is float64): it must keep x_t's shape and dtype")
         if not bool(torch.isfinite(x).all()):
             raise FloatingPointError(f"the {steps}-step sampler produced non-finite images")
         chunks.append(((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].cpu())  # (m, 28, 28)

@@ -169,3 +169,14 @@ def test_copies_in_the_rung_before_the_scored_one_are_caught_since_they_lower_th
     assert outcome.race.scored_rung == rungs[2] and outcome.race.steps < rungs[2]
     assert outcome.memorisation["flagged"] and outcome.memorisation["share"] > 0.9  # the rung before: copies
     assert (outcome.samples == noise).all()  # the grid still shows the scored rung
+
+
+def test_a_ddim_step_that_changes_the_dtype_is_stopped_with_the_rule(program):
+    race, solution = program
+    solution.classifier_free_guidance = lambda c, u, s: u + s * (c - u)
+    solution.ddim_step = lambda model, xt, t, t_prev, alphas_cumprod, eta=0.0, noise=None: \
+        model(xt, t).to(alphas_cumprod.dtype)
+    abar = load_file(str(race_ddpm.WEIGHTS))["alphas_cumprod"]
+    o = {**race.DEFAULTS, "sample_batch": 4}
+    with pytest.raises(ValueError, match="torch.float64 .* must keep x_t's shape and dtype"):
+        race._race_rung(race_ddpm.load_unet(), abar, 2, 4, torch.Generator().manual_seed(0), o, race.settings(), "cpu")
