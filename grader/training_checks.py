@@ -32,6 +32,12 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _no_samples(outcome: TrainingOutcome) -> str:
+    """Why there are no scored samples, to follow "There are no samples ...: "."""
+    return "they are not valid (see the samples check)" if outcome.samples_problem else \
+        _lower_first(outcome.stopped() or "none came back")
+
+
 class TrainingCompleted(Check):
     name = "trains"
     title = "Training finishes within its budget and returns a checkpoint; the logged losses are finite"
@@ -111,9 +117,7 @@ class NotMemorised(Check):
     def judge(self, run: Run, planned) -> str:
         outcome = _outcome(run)
         if outcome.score is None and outcome.race is None:
-            reason = "they are not valid (see the samples check)" if outcome.samples_problem else \
-                _lower_first(outcome.stopped() or "none came back")
-            raise CheckFailure(f"There are no samples to compare with the training images: {reason}.")
+            raise CheckFailure(f"There are no samples to compare with the training images: {_no_samples(outcome)}.")
         m = outcome.memorisation
         t = m["thresholds"]
         extra = (f", below {t['features']:.3g} in the classifier's features (cosine distance), or below "
@@ -174,9 +178,7 @@ class ReachesTarget(Check):
         outcome = _outcome(run)
         race = outcome.race
         if race is None:
-            reason = "they are not valid (see the samples check)" if outcome.samples_problem else \
-                _lower_first(outcome.stopped() or "none came back")
-            raise CheckFailure(f"There are no samples to score: {reason}.")
+            raise CheckFailure(f"There are no samples to score: {_no_samples(outcome)}.")
         curve = "; ".join(f"{r} steps: {'not finite' if f is None else f'{f:.1f}'}"
                           for r, f in zip(race.rungs, race.fids, strict=True))
         if race.steps is None:
