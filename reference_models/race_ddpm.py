@@ -38,15 +38,6 @@ LABEL_DROPOUT = 0.1
 EMA_DECAY = 0.999
 
 
-def checkpoint_bytes() -> bytes:
-    """The committed weights, checked against the card's SHA-256 (a changed file is refused)."""
-    blob = WEIGHTS.read_bytes()
-    expected = json.loads(CARD.read_text())["sha256"]
-    if hashlib.sha256(blob).hexdigest() != expected:
-        raise OSError(f"{WEIGHTS} does not match the SHA-256 in {CARD.name}")
-    return blob
-
-
 def weights_state(net: UNet) -> dict[str, torch.Tensor]:
     """What the weights file holds: the network's tensors under "unet." and the schedule's alpha_bar
     (float64), so that a sampler needs nothing else (and the race's program computes no schedule)."""
